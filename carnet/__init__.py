@@ -1,0 +1,1 @@
+"""Carnet de suivi des compétences: self-assessment, attestations, signatures, milestones."""

@@ -1,0 +1,1 @@
+"""The web application: settings, database, app factory, accounts, permissions, views, CLI."""

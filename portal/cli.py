@@ -1,0 +1,202 @@
+"""The ``vae-portal`` command.
+
+Every failure ends with one line on stderr saying what and where, and a non-zero exit code;
+no traceback (set DEBUG=1 to get one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from portal.db import make_engine, make_session_factory, ping, writer
+from portal.settings import Settings, SettingsError, load_settings
+from vae.referentiel.loader import ReferentielError
+
+
+class CliError(Exception):
+    """A failure to report on one line."""
+
+
+def _engine(settings: Settings) -> Engine:
+    engine = make_engine(settings.database_url)
+    try:
+        ping(engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise CliError(
+            f"database unreachable ({engine.url.render_as_string(hide_password=True)}): {reason}"
+        ) from None
+    return engine
+
+
+def _write_session(engine: Engine) -> Session:
+    return make_session_factory(writer(engine))()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    _engine(settings).dispose()  # fail fast, with one line, when the database is unreachable
+    uvicorn.run(
+        "portal.asgi:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from portal.migrate import upgrade
+
+    engine = _engine(settings)
+    upgrade(engine, args.revision)
+    print(f"database at {args.revision}: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_referentiel_load(args: argparse.Namespace, settings: Settings) -> int:
+    from vae.referentiel import loader
+    from vae.referentiel.service import load_version
+
+    referentiel = loader.load(Path(args.path) if args.path else None)
+    engine = _engine(settings)
+    with _write_session(engine) as session, session.begin():
+        version, created = load_version(session=session, referentiel=referentiel)
+    certs = ", ".join(
+        f"{c.short} {len(c.blocs)} blocs / {sum(len(b.bloc.competences) for b in c.blocs)} "
+        f"compétences / {sum(b.bloc.criteria_count for b in c.blocs)} critères"
+        for c in referentiel.certifications
+    )
+    state = "loaded" if created else "already loaded, unchanged"
+    print(f"référentiel {version.version} {state}: {certs}")
+    return 0
+
+
+def cmd_referentiel_export(args: argparse.Namespace, settings: Settings) -> int:
+    from vae.referentiel import loader
+    from vae.referentiel.service import export, get_referentiel
+
+    if args.from_files:
+        referentiel = loader.load(Path(args.from_files) if args.from_files != "-" else None)
+    else:
+        engine = _engine(settings)
+        with make_session_factory(engine)() as session:
+            loaded = get_referentiel(session)
+        if loaded is None:
+            raise CliError("no référentiel in the database: run `vae-portal referentiel load`")
+        referentiel = loaded
+    text = json.dumps(export(referentiel), ensure_ascii=False, indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from portal.demo import DEMO_PASSWORD, create_demo, demo_logins
+
+    engine = _engine(settings)
+    with _write_session(engine) as session, session.begin():
+        try:
+            report = create_demo(session=session, settings=settings)
+        except RuntimeError as exc:
+            raise CliError(str(exc)) from None
+    print(f"demo data: {report.created} created, {report.existing} already there")
+    print(f"demo logins (password for all: {DEMO_PASSWORD}):")
+    for email, label in demo_logins():
+        print(f"  {email:<42} {label}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from vae.audit.service import verify
+
+    engine = _engine(settings)
+    with make_session_factory(engine)() as session:
+        result = verify(session)
+    if result.ok:
+        print(f"audit chain intact: {result.checked} entries verified")
+        return 0
+    print(
+        f"audit chain BROKEN at entry #{result.broken_seq}: {result.reason} "
+        f"({result.checked} entries verified before it)",
+        file=sys.stderr,
+    )
+    return 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vae-portal", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web application (uvicorn)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    up = db.add_parser("upgrade", help="apply the Alembic migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    ref = sub.add_parser("referentiel", help="the official référentiel")
+    ref_sub = ref.add_subparsers(dest="referentiel", required=True)
+    load = ref_sub.add_parser("load", help="validate and load a version (idempotent)")
+    load.add_argument("--path", help="a version folder (default: the latest shipped one)")
+    load.set_defaults(func=cmd_referentiel_load)
+    exp = ref_sub.add_parser("export", help="export the current version")
+    exp.add_argument("--format", choices=["json"], default="json")
+    exp.add_argument("--output", "-o", help="write to this file instead of stdout")
+    exp.add_argument(
+        "--from-files",
+        nargs="?",
+        const="-",
+        help="export the data files (a version folder, default the latest) instead of the database",
+    )
+    exp.set_defaults(func=cmd_referentiel_export)
+
+    demo = sub.add_parser("demo", help="create the demo data set (idempotent)")
+    demo.set_defaults(func=cmd_demo)
+
+    audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit", required=True)
+    verify = audit.add_parser("verify", help="walk the hash chain; non-zero exit when broken")
+    verify.set_defaults(func=cmd_audit_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        settings = load_settings()
+        return func(args, settings)
+    except (CliError, SettingsError, ReferentielError) as exc:
+        print(f"vae-portal: error: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        if os.environ.get("DEBUG"):
+            raise
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"vae-portal: database error: {reason}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Settings, read once from the environment (and an optional ``.env`` file).
+
+Every setting has a safe default so that ``make run`` works on a fresh machine; production
+overrides them through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = field(default_factory=lambda: REPO_ROOT / "var")
+    base_url: str = "http://127.0.0.1:8000"
+    debug: bool = False
+    environment: str = "development"
+    mail_backend: str = "console"
+    mail_from: str = "ne-pas-repondre@cqp.ucanss.local"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    jury_months: tuple[int, ...] = (2, 4, 6, 10, 12)
+    jury_exam_days: int = 15
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def _int(config: Config, name: str, default: int) -> int:
+    raw = config(name, default=str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"setting {name}={raw!r} is not a whole number") from None
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings and pin PostgreSQL to psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg://")):
+        raise SettingsError(
+            f"DATABASE_URL {url.split(':', 1)[0]}:… is not supported "
+            "(use sqlite:///path or postgresql://user@host:port/db)"
+        )
+    return url
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    env_file = REPO_ROOT / ".env"
+    config = Config(env_file if env_file.is_file() and environ is None else None, environ=env)
+    data_dir = Path(config("DATA_DIR", default=str(REPO_ROOT / "var"))).resolve()
+    default_db = f"sqlite:///{data_dir / 'vae-portal.sqlite3'}"
+    port = _int(config, "PORT", 8000)
+    host = config("HOST", default="127.0.0.1")
+    months_raw = config("JURY_MONTHS", default="2,4,6,10,12")
+    try:
+        months = tuple(int(m) for m in months_raw.split(",") if m.strip())
+    except ValueError:
+        raise SettingsError(f"setting JURY_MONTHS={months_raw!r} is not a list of months") from None
+    if not months or any(not 1 <= m <= 12 for m in months):
+        raise SettingsError(f"setting JURY_MONTHS={months_raw!r} must list months 1 to 12")
+    mail_backend = config("MAIL_BACKEND", default="console")
+    if mail_backend not in ("console", "file", "smtp"):
+        raise SettingsError(f"setting MAIL_BACKEND={mail_backend!r} must be console, file or smtp")
+    return Settings(
+        database_url=normalise_database_url(config("DATABASE_URL", default=default_db)),
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        base_url=config("BASE_URL", default=f"http://{host}:{port}").rstrip("/"),
+        debug=config("DEBUG", cast=bool, default=False),
+        environment=config("ENVIRONMENT", default="development"),
+        mail_backend=mail_backend,
+        mail_from=config("MAIL_FROM", default="ne-pas-repondre@cqp.ucanss.local"),
+        smtp_host=config("SMTP_HOST", default="localhost"),
+        smtp_port=_int(config, "SMTP_PORT", 25),
+        smtp_user=config("SMTP_USER", default=""),
+        smtp_password=config("SMTP_PASSWORD", default=""),
+        smtp_starttls=config("SMTP_STARTTLS", cast=bool, default=False),
+        session_idle_minutes=_int(config, "SESSION_IDLE_MINUTES", 30),
+        session_max_hours=_int(config, "SESSION_MAX_HOURS", 12),
+        jury_months=months,
+        jury_exam_days=_int(config, "JURY_EXAM_DAYS", 15),
+    )

@@ -1,0 +1,48 @@
+"""Jinja2 templates: one template per page, fragments as named blocks or _partials."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from portal.settings import REPO_ROOT
+from vae.jury.rules import MONTHS_FR
+
+templates = Jinja2Templates(directory=str(REPO_ROOT / "templates"))
+templates.env.autoescape = True
+
+
+def _date_fr(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.day} {MONTHS_FR[value.month]} {value.year}"
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count <= 1 else plural}"
+
+
+@pass_context
+def _url(context: Context, name: str, /, **params: Any) -> str:
+    """A root-relative URL (``url_for`` would give an absolute one, wrong behind a proxy)."""
+    request: Request = context["request"]
+    return str(request.app.url_path_for(name, **params))
+
+
+templates.env.globals["url"] = _url
+templates.env.filters["date_fr"] = _date_fr
+templates.env.globals["plural"] = _plural
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+    response.headers["Vary"] = "HX-Request"
+    return response

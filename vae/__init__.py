@@ -1,0 +1,1 @@
+"""VAE and certification domain: référentiel, 80 % rules, parcours, livret, jury, decisions."""

@@ -1,0 +1,1 @@
+"""Jury sessions (jury professionnel / VAE and jury paritaire national)."""

@@ -1,0 +1,1 @@
+"""A parcours: one candidate, one certification, one route, one employer."""

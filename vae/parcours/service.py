@@ -1,0 +1,100 @@
+"""Opening a parcours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from vae.audit.service import Actor, record
+from vae.parcours.models import HeldBloc, Parcours, Route
+from vae.people.models import Organisation, OrganisationKind, Role, User
+from vae.referentiel.models import CertificationRecord
+
+
+class ParcoursError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBlocInput:
+    bloc_key: str
+    origin: str
+    obtained_on: date | None = None
+
+
+def open_parcours(
+    *,
+    session: Session,
+    actor: Actor,
+    candidate: User,
+    certification: CertificationRecord,
+    route: Route,
+    employer: Organisation,
+    tutor: User | None,
+    manager: User | None,
+    start_date: date,
+    held_blocs: list[HeldBlocInput] | None = None,
+) -> Parcours:
+    if not candidate.has_role(Role.CANDIDAT):
+        raise ParcoursError("candidate", "Cette personne n'a pas le rôle candidat.")
+    if employer.kind != OrganisationKind.ORGANISME:
+        raise ParcoursError("employer", "L'employeur doit être un organisme du Régime général.")
+    if tutor is not None and not tutor.has_role(Role.TUTEUR):
+        raise ParcoursError("tutor", "Cette personne n'a pas le rôle tuteur.")
+    if manager is not None and not manager.has_role(Role.MANAGER):
+        raise ParcoursError("manager", "Cette personne n'a pas le rôle manager.")
+    for person, field in ((tutor, "tutor"), (manager, "manager")):
+        if person is not None and person.id == candidate.id:
+            raise ParcoursError(field, "Le candidat ne peut pas s'attester lui-même.")
+    if tutor is not None and manager is not None and tutor.id == manager.id:
+        raise ParcoursError("manager", "Le tuteur et le manager attestent chacun de leur côté.")
+    bloc_keys = {cb.bloc.key for cb in certification.blocs}
+    held = held_blocs or []
+    seen: set[str] = set()
+    for item in held:
+        if item.bloc_key not in bloc_keys:
+            raise ParcoursError(
+                "held_blocs", f"Le bloc {item.bloc_key} ne fait pas partie de ce CQP."
+            )
+        if item.bloc_key in seen:
+            raise ParcoursError("held_blocs", f"Le bloc {item.bloc_key} est indiqué deux fois.")
+        if not item.origin.strip():
+            raise ParcoursError("held_blocs", f"Indiquez l'origine du bloc {item.bloc_key}.")
+        seen.add(item.bloc_key)
+    if seen == bloc_keys:
+        raise ParcoursError("held_blocs", "Tous les blocs sont déjà détenus : rien à évaluer.")
+    parcours = Parcours(
+        candidate=candidate,
+        certification=certification,
+        route=route.value,
+        employer=employer,
+        tutor=tutor,
+        manager=manager,
+        start_date=start_date,
+        created_by_id=actor.user_id,
+    )
+    parcours.held_blocs = [
+        HeldBloc(bloc_key=h.bloc_key, origin=h.origin.strip(), obtained_on=h.obtained_on)
+        for h in held
+    ]
+    session.add(parcours)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="parcours.open",
+        object_type="parcours",
+        object_id=parcours.id,
+        subject_id=candidate.id,
+        details={
+            "certification": certification.code,
+            "route": route.value,
+            "held_blocs": sorted(seen),
+        },
+    )
+    return parcours
