@@ -15,9 +15,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.db import make_engine, make_session_factory, writer
+from portal.security import SecurityMiddleware
 from portal.settings import REPO_ROOT, Settings, load_settings
 from portal.templating import render
-from portal.views import health, home, referentiel
+from portal.views import account, admin, auth, dashboard, health, home, parcours, referentiel
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -57,6 +58,11 @@ def routes() -> list[BaseRoute]:
         *home.routes,
         *health.routes,
         *referentiel.routes,
+        *auth.routes,
+        *account.routes,
+        *dashboard.routes,
+        *parcours.routes,
+        *admin.routes,
         Mount("/static", app=StaticFiles(directory=str(REPO_ROOT / "static")), name="static"),
     ]
 
@@ -85,11 +91,20 @@ def create_app(
     app = Starlette(
         debug=settings.debug,
         routes=routes(),
-        exception_handlers={404: http_error, 405: http_error, 403: http_error},
+        exception_handlers={
+            400: http_error,
+            401: http_error,
+            403: http_error,
+            404: http_error,
+            405: http_error,
+            413: http_error,
+        },
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.write_session_factory = write_factory
     app.add_middleware(
         DatabaseSessionMiddleware, read_factory=read_factory, write_factory=write_factory
     )
+    app.add_middleware(SecurityMiddleware, settings=settings)
     return app

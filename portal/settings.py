@@ -40,6 +40,9 @@ class Settings:
     session_max_hours: int = 12
     jury_months: tuple[int, ...] = (2, 4, 6, 10, 12)
     jury_exam_days: int = 15
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    token_hours: int = 72
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,4 +112,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_max_hours=_int(config, "SESSION_MAX_HOURS", 12),
         jury_months=months,
         jury_exam_days=_int(config, "JURY_EXAM_DAYS", 15),
+        login_max_failures=_int(config, "LOGIN_MAX_FAILURES", 5),
+        login_window_minutes=_int(config, "LOGIN_WINDOW_MINUTES", 15),
+        token_hours=_int(config, "TOKEN_HOURS", 72),
     )

@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from portal.settings import REPO_ROOT
 from vae.jury.rules import MONTHS_FR
+from vae.people.models import Role
 
 templates = Jinja2Templates(directory=str(REPO_ROOT / "templates"))
 templates.env.autoescape = True
@@ -35,7 +36,28 @@ def _url(context: Context, name: str, /, **params: Any) -> str:
     return str(request.app.url_path_for(name, **params))
 
 
+@pass_context
+def _csrf(context: Context) -> str:
+    """The CSRF token for forms and the htmx header (empty on pages outside ``view``)."""
+    from portal.web import csrf_token
+
+    ctx = getattr(context["request"].state, "ctx", None)
+    return csrf_token(ctx) if ctx is not None else ""
+
+
+@pass_context
+def _current_user(context: Context) -> Any:
+    ctx = getattr(context["request"].state, "ctx", None)
+    return ctx.user if ctx is not None else None
+
+
+templates.env.filters["zip_self"] = lambda values: [(v, v) for v in values]
+templates.env.filters["org_option"] = lambda org: (org.id, org.name)
 templates.env.globals["url"] = _url
+templates.env.globals["Role_ADMIN"] = Role.ADMIN
+templates.env.globals["Role_REFERENT"] = Role.REFERENT
+templates.env.globals["csrf"] = _csrf
+templates.env.globals["current_user"] = _current_user
 templates.env.filters["date_fr"] = _date_fr
 templates.env.globals["plural"] = _plural
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
+MIN_STRENGTH = 3  # zxcvbn score out of 4: refuses common passwords, keyboard walks, repeats
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended (RFC 9106 low-memory) cost
 
@@ -28,3 +32,22 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+def password_problem(password: str, *, user_inputs: Iterable[str] = ()) -> str | None:
+    """A French message when the password is refused, else None.
+
+    zxcvbn (a maintained strength estimator with lists of common passwords) refuses common or
+    guessable passwords, including ones built from the person's own name or e-mail.
+    """
+    if len(password) < MIN_LENGTH:
+        return f"Le mot de passe doit compter au moins {MIN_LENGTH} caractères."
+    if len(password) > MAX_LENGTH:
+        return f"Le mot de passe ne doit pas dépasser {MAX_LENGTH} caractères."
+    inputs = [part for value in user_inputs for part in value.lower().replace("@", " ").split()]
+    if zxcvbn(password[:100], user_inputs=inputs)["score"] < MIN_STRENGTH:
+        return (
+            "Ce mot de passe est trop courant ou trop facile à deviner : choisissez par exemple "
+            "une phrase de plusieurs mots sans lien entre eux."
+        )
+    return None

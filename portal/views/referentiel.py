@@ -7,8 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.permissions import Action
 from portal.templating import render
-from portal.web import db
+from portal.web import Ctx, db, view
 from vae.referentiel.model import Referentiel
 from vae.referentiel.service import get_referentiel
 from vae.rules import required_count
@@ -21,11 +22,15 @@ def _referentiel(request: Request) -> Referentiel:
     return referentiel
 
 
-def overview(request: Request) -> Response:
+@view(Action.PUBLIC)
+def overview(ctx: Ctx) -> Response:
+    request = ctx.request
     return render(request, "referentiel/index.html", {"referentiel": _referentiel(request)})
 
 
-def certification(request: Request) -> Response:
+@view(Action.PUBLIC)
+def certification(ctx: Ctx) -> Response:
+    request = ctx.request
     referentiel = _referentiel(request)
     try:
         cert = referentiel.certification(request.path_params["code"])
@@ -38,7 +43,9 @@ def certification(request: Request) -> Response:
     )
 
 
-def bloc(request: Request) -> Response:
+@view(Action.PUBLIC)
+def bloc(ctx: Ctx) -> Response:
+    request = ctx.request
     referentiel = _referentiel(request)
     try:
         cert = referentiel.certification(request.path_params["code"])

@@ -1,0 +1,34 @@
+"""Outgoing mail: console (default), file (DATA_DIR/mail) or SMTP backend."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from email.message import EmailMessage
+
+from portal.settings import Settings
+
+log = logging.getLogger("vae_portal.mail")
+
+
+def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    if settings.mail_backend == "smtp":
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password)
+            smtp.send_message(message)
+    elif settings.mail_backend == "file":
+        folder = settings.data_dir / "mail"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{uuid.uuid4().hex}.eml").write_bytes(bytes(message))
+    else:
+        log.warning("mail to %s: %s\n%s", to, subject, body)
+    return message

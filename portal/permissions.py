@@ -1,0 +1,98 @@
+"""Who may do what: one table of role × action, plus the rules on objects.
+
+Handlers declare their action (``portal.web.view``), which is checked before the handler runs;
+write services check object rules again. An object one may not see answers 404 (its existence
+is not leaked); a forbidden action on a visible object answers 403.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy.orm import Session
+
+from vae.parcours.models import Parcours
+from vae.people.models import Role, User
+
+
+class Action(enum.StrEnum):
+    PUBLIC = "public"  # anyone, signed in or not
+    SIGNED_IN = "signed_in"  # any signed-in person: dashboard, own account
+    VIEW_PARCOURS = "view_parcours"
+    LIST_USERS = "list_users"
+    MANAGE_USERS = "manage_users"
+    MANAGE_ORGANISATIONS = "manage_organisations"
+
+
+ALL_ROLES = frozenset(Role)
+
+POLICY: dict[Action, frozenset[Role]] = {
+    Action.PUBLIC: ALL_ROLES,
+    Action.SIGNED_IN: ALL_ROLES,
+    Action.VIEW_PARCOURS: ALL_ROLES,
+    Action.LIST_USERS: frozenset({Role.REFERENT, Role.ADMIN}),
+    Action.MANAGE_USERS: frozenset({Role.REFERENT, Role.ADMIN}),
+    Action.MANAGE_ORGANISATIONS: frozenset({Role.ADMIN}),
+}
+
+# A référent enrols people of their organisme; jury and administration roles are Ucanss's.
+REFERENT_GRANTABLE = frozenset({Role.CANDIDAT, Role.TUTEUR, Role.MANAGER})
+
+
+def can(user: User | None, action: Action) -> bool:
+    if action is Action.PUBLIC:
+        return True
+    if user is None or not user.is_active:
+        return False
+    return bool(user.roles & POLICY[action])
+
+
+# --- object rules --------------------------------------------------------------------------
+
+
+def parcours_clause(user: User) -> ColumnElement[bool]:
+    """SQL condition selecting the parcours ``user`` may see (union over their roles)."""
+    roles = user.roles
+    if Role.ADMIN in roles:
+        return Parcours.id.is_not(None)
+    clauses: list[ColumnElement[bool]] = []
+    if Role.CANDIDAT in roles:
+        clauses.append(Parcours.candidate_id == user.id)
+    if Role.TUTEUR in roles:
+        clauses.append(Parcours.tutor_id == user.id)
+    if Role.MANAGER in roles:
+        clauses.append(Parcours.manager_id == user.id)
+    if Role.REFERENT in roles:
+        clauses.append(Parcours.employer_id == user.organisation_id)
+    # Jury members see the candidates of the sessions they sit on (never of their own
+    # organisme), the national jury the dossiers submitted to it: both come with the jury and
+    # deliberation features; until then they see no parcours.
+    return or_(*clauses) if clauses else false()
+
+
+def parcours_visible(session: Session, user: User, parcours_id: int) -> Parcours | None:
+    """The parcours if ``user`` may see it, else None (the caller answers 404)."""
+    from sqlalchemy import select
+
+    return session.scalar(select(Parcours).where(Parcours.id == parcours_id, parcours_clause(user)))
+
+
+def user_manageable(actor: User, target: User) -> bool:
+    """Whether ``actor`` may see and administer ``target``'s account."""
+    if Role.ADMIN in actor.roles:
+        return True
+    if Role.REFERENT in actor.roles:
+        return (
+            target.organisation_id == actor.organisation_id
+            and target.roles <= REFERENT_GRANTABLE | {Role.REFERENT}
+        )
+    return False
+
+
+def grantable_roles(actor: User) -> frozenset[Role]:
+    if Role.ADMIN in actor.roles:
+        return ALL_ROLES
+    if Role.REFERENT in actor.roles:
+        return REFERENT_GRANTABLE
+    return frozenset()
