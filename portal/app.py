@@ -102,7 +102,6 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.write_session_factory = write_factory
     app.add_middleware(
         DatabaseSessionMiddleware, read_factory=read_factory, write_factory=write_factory
     )

@@ -111,19 +111,18 @@ class Ctx:
 
 
 def deny(ctx: Ctx, status: int, what: str) -> None:
-    """Audit a denial in its own transaction (the request's may be read-only or roll back)."""
-    factory: Callable[[], Session] = ctx.request.app.state.write_session_factory
-    with factory() as session:
-        record(
-            session=session,
-            actor=ctx.actor,
-            action="access.denied",
-            object_type="route",
-            object_id=f"{ctx.request.method} {what}"[:60],
-            outcome=str(status),
-            now=ctx.now,
-        )
-        session.commit()
+    """Audit a denial. Nothing of a denied request is kept but this entry."""
+    ctx.db.rollback()
+    record(
+        session=ctx.db,
+        actor=ctx.actor,
+        action="access.denied",
+        object_type="route",
+        object_id=f"{ctx.request.method} {what}"[:60],
+        outcome=str(status),
+        now=ctx.now,
+    )
+    ctx.db.commit()
 
 
 def _resolve(ctx: Ctx) -> None:

@@ -11,6 +11,8 @@ from zxcvbn import zxcvbn
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 MIN_STRENGTH = 3  # zxcvbn score out of 4: refuses common passwords, keyboard walks, repeats
+# zxcvbn knows QWERTY walks; French users type AZERTY ones ("azertyuiop"): score both readings.
+AZERTY_AS_QWERTY = str.maketrans("azqwmAZQWM", "qwaz;QWAZ:")
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended (RFC 9106 low-memory) cost
 
@@ -44,8 +46,20 @@ def password_problem(password: str, *, user_inputs: Iterable[str] = ()) -> str |
         return f"Le mot de passe doit compter au moins {MIN_LENGTH} caractères."
     if len(password) > MAX_LENGTH:
         return f"Le mot de passe ne doit pas dépasser {MAX_LENGTH} caractères."
-    inputs = [part for value in user_inputs for part in value.lower().replace("@", " ").split()]
-    if zxcvbn(password[:100], user_inputs=inputs)["score"] < MIN_STRENGTH:
+    inputs = [
+        part
+        for value in user_inputs
+        for part in value.lower().replace("@", " ").replace(".", " ").split()
+    ]
+    lowered = password.lower()
+    if any(len(part) >= 4 and part in lowered for part in inputs):
+        return "Le mot de passe ne doit contenir ni votre nom, ni votre prénom, ni votre adresse."
+    candidate = password[:100]
+    score = min(
+        zxcvbn(candidate, user_inputs=inputs)["score"],
+        zxcvbn(candidate.translate(AZERTY_AS_QWERTY), user_inputs=inputs)["score"],
+    )
+    if score < MIN_STRENGTH:
         return (
             "Ce mot de passe est trop courant ou trop facile à deviner : choisissez par exemple "
             "une phrase de plusieurs mots sans lien entre eux."
