@@ -6,7 +6,16 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run serve install install-test test test-sqlite test-postgres lint bench clean
+.PHONY: run serve install install-test test test-sqlite test-postgres lint bench clean \
+	browser-deps chromium test-browser
+
+# Browser tests (tests/browser): Debian's Chromium, driven by Playwright for Python, and axe-core
+# from npm in a test-only folder. Never `playwright install`: it downloads a browser build.
+CHROMIUM := /usr/bin/chromium
+BROWSER_DIR := tests/browser
+AXE_JS := $(BROWSER_DIR)/node_modules/axe-core/axe.min.js
+SCREENSHOTS := test-artifacts/screenshots
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,16 +48,38 @@ lint: install-test
 
 ## make test: install, lint, then the whole suite on SQLite and on PostgreSQL when it answers
 ## (REQUIRE_POSTGRES=1 turns an unreachable PostgreSQL into a failure, as in CI).
-test: install-test lint
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+## The browser journeys' screenshots are named at the end, whether the suite passed or not.
+test: install-test lint browser-deps
+	@rm -rf $(SCREENSHOTS)
+	@rc=0; \
+	  $(MAKE) --no-print-directory test-sqlite || rc=$$?; \
+	  if [ $$rc -eq 0 ]; then $(MAKE) --no-print-directory test-postgres || rc=$$?; fi; \
+	  echo "Screenshots: $(CURDIR)/$(SCREENSHOTS)"; \
+	  exit $$rc
 
-test-sqlite: install-test
+## Chromium from Debian when it is missing, and axe-core pinned by tests/browser/package-lock.json.
+browser-deps: chromium $(AXE_JS)
+
+chromium:
+	@[ -x $(CHROMIUM) ] || { echo "== installing Debian's chromium for the browser tests =="; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+	@[ -x $(CHROMIUM) ] || { echo "$(CHROMIUM) is still missing after apt-get install chromium"; exit 1; }
+
+$(AXE_JS): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## make test-browser: the browser journeys alone, on SQLite (PYTEST_ARGS passes options on).
+test-browser: install-test browser-deps
+	TEST_DATABASE_URL=sqlite $(BIN)/python -m pytest -q -m browser tests/browser $(PYTEST_ARGS); \
+	  rc=$$?; echo "Screenshots: $(CURDIR)/$(SCREENSHOTS)"; exit $$rc
+
+test-sqlite: install-test browser-deps
 	@echo "== test suite on SQLite =="
 	TEST_DATABASE_URL=sqlite $(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest ran no test: failing"; exit 1; fi; exit $$rc
 
-test-postgres: install-test
+test-postgres: install-test browser-deps
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL =="; \
 	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
@@ -60,4 +91,4 @@ test-postgres: install-test
 	fi
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts $(BROWSER_DIR)/node_modules
