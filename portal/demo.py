@@ -8,13 +8,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carnet.service import enrol
 from portal.accounts.passwords import hash_password
 from portal.settings import Settings
 from vae.audit.service import Actor
 from vae.jury.models import JurySession, SessionKind
 from vae.jury.service import plan_session
 from vae.parcours.models import Parcours, Route
-from vae.parcours.service import HeldBlocInput, open_parcours
+from vae.parcours.service import HeldBlocInput
 from vae.people.models import (
     Branche,
     Civility,
@@ -418,7 +419,7 @@ def create_demo(*, session: Session, settings: Settings) -> DemoReport:
         if session.scalar(select(Parcours.id).where(Parcours.candidate_id == user.id)):
             report.existing += 1
             continue
-        open_parcours(
+        enrol(
             session=session,
             actor=ACTOR,
             candidate=user,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import vae.audit.models
-import vae.jury.models
-import vae.parcours.models
-import vae.people.models
+import carnet.models  # noqa: F401
+import portal.accounts.models  # noqa: F401
+import vae.audit.models  # noqa: F401
+import vae.jury.models  # noqa: F401
+import vae.parcours.models  # noqa: F401
+import vae.people.models  # noqa: F401
 import vae.referentiel.models  # noqa: F401
 from vae.orm import Base
 
