@@ -18,7 +18,18 @@ from portal.db import make_engine, make_session_factory, writer
 from portal.security import SecurityMiddleware
 from portal.settings import REPO_ROOT, Settings, load_settings
 from portal.templating import render
-from portal.views import account, admin, auth, dashboard, health, home, parcours, referentiel
+from portal.views import (
+    account,
+    admin,
+    auth,
+    carnet,
+    dashboard,
+    enrolment,
+    health,
+    home,
+    parcours,
+    referentiel,
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -63,6 +74,8 @@ def routes() -> list[BaseRoute]:
         *dashboard.routes,
         *parcours.routes,
         *admin.routes,
+        *enrolment.routes,
+        *carnet.routes,
         Mount("/static", app=StaticFiles(directory=str(REPO_ROOT / "static")), name="static"),
     ]
 

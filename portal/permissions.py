@@ -23,6 +23,11 @@ class Action(enum.StrEnum):
     LIST_USERS = "list_users"
     MANAGE_USERS = "manage_users"
     MANAGE_ORGANISATIONS = "manage_organisations"
+    ENROL = "enrol"  # open a parcours (and its carnet)
+    LIST_CARNETS = "list_carnets"  # worklists: my candidates / my organisme / all
+    SELF_ASSESS = "self_assess"
+    ATTEST = "attest"
+    RECORD_MILESTONE = "record_milestone"
 
 
 ALL_ROLES = frozenset(Role)
@@ -34,6 +39,11 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.LIST_USERS: frozenset({Role.REFERENT, Role.ADMIN}),
     Action.MANAGE_USERS: frozenset({Role.REFERENT, Role.ADMIN}),
     Action.MANAGE_ORGANISATIONS: frozenset({Role.ADMIN}),
+    Action.ENROL: frozenset({Role.REFERENT, Role.ADMIN}),
+    Action.LIST_CARNETS: frozenset({Role.TUTEUR, Role.MANAGER, Role.REFERENT, Role.ADMIN}),
+    Action.SELF_ASSESS: frozenset({Role.CANDIDAT}),
+    Action.ATTEST: frozenset({Role.TUTEUR, Role.MANAGER}),
+    Action.RECORD_MILESTONE: frozenset({Role.TUTEUR, Role.MANAGER, Role.REFERENT, Role.ADMIN}),
 }
 
 # A référent enrols people of their organisme; jury and administration roles are Ucanss's.
