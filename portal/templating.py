@@ -19,9 +19,11 @@ templates = Jinja2Templates(directory=str(REPO_ROOT / "templates"))
 templates.env.autoescape = True
 
 
-def _date_fr(value: date | datetime | None) -> str:
-    if value is None:
+def _date_fr(value: date | datetime | str | None) -> str:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     return f"{value.day} {MONTHS_FR[value.month]} {value.year}"
 
 

@@ -210,8 +210,9 @@ def _focus_start_of_document(page: Page) -> None:
 
 
 def check_focus_visible(page: Page, name: str, *, max_tabs: int = 100) -> int:
-    """Tab through the page from its start: every element that takes focus must look different
-    focused (outline or box-shadow) than unfocused. Returns how many elements were reached.
+    """Tab through the page from its start (at most ``max_tabs`` stops): every element that
+    takes focus must look different focused (outline or box-shadow) than unfocused. Returns how
+    many elements were reached.
     """
     page.evaluate(
         "(selector) => {"

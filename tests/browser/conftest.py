@@ -43,6 +43,7 @@ NAVIGATION_TIMEOUT_MS = 60_000
 expect.set_options(timeout=20_000)
 
 BROWSER_DIR = Path(__file__).resolve().parent
+STATIC_RESOURCES = frozenset({"stylesheet", "script", "image", "font", "media"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -89,7 +90,7 @@ def _new_context(browser: Browser, server: LiveServer, *, javascript: bool) -> B
 
 
 def _watched_page(context: BrowserContext) -> Iterator[Page]:
-    """A page of ``context``; the test fails if it throws or a sub-resource does not load."""
+    """A page of ``context``; the test fails if it throws or a static resource does not load."""
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"uncaught error: {error}"))
@@ -104,9 +105,10 @@ def _watched_page(context: BrowserContext) -> Iterator[Page]:
     )
     page.on(
         "response",
+        # Static resources only: an htmx request may well answer 422 with the form's errors.
         lambda response: (
             problems.append(f"{response.url}: HTTP {response.status}")
-            if response.status >= 400 and response.request.resource_type != "document"
+            if response.status >= 400 and response.request.resource_type in STATIC_RESOURCES
             else None
         ),
     )

@@ -89,7 +89,28 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("admin_user_roles", "POST"): _only({"referent": (303, 404), "admin": (303, 303)}),
     ("admin_user_active", "POST"): USER_ADMIN_POST,
     ("admin_user_invite", "POST"): _only({"referent": (200, 404), "admin": (200, 200)}),
+    ("enrolment", "GET"): _only({"referent": (200, 200), "admin": (200, 200)}),
+    ("enrolment", "POST"): _only({"referent": (400, 400), "admin": (400, 400)}),  # empty form
 }
+
+
+ATTESTERS = {"tuteur", "manager"}
+CARNET_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
+    ("carnets", "GET"): _only({r: (200, 200) for r in ("tuteur", "manager", "referent", "admin")}),
+    ("carnet", "GET"): PARCOURS_VIEW,
+    ("carnet_pdf", "GET"): PARCOURS_VIEW,
+    ("carnet_competence", "GET"): PARCOURS_VIEW,
+    ("carnet_self", "POST"): _only({"candidat": (303, 404)}),
+    ("carnet_attest", "GET"): _only({r: (200, 404) for r in ATTESTERS}),
+    ("carnet_attest", "POST"): _only({r: (303, 404) for r in ATTESTERS}),
+    # the version is the tutor's draft: the manager may not sign it; a wrong hash is a conflict
+    ("carnet_sign", "GET"): _only({"tuteur": (200, 404), "manager": (404, 404)}),
+    ("carnet_sign", "POST"): _only({"tuteur": (409, 404), "manager": (404, 404)}),
+    ("carnet_milestone", "POST"): _only(
+        {"tuteur": (303, 404), "manager": (303, 404), "referent": (303, 404), "admin": (303, 303)}
+    ),
+}
+EXPECTED.update(CARNET_EXPECTED)
 
 
 def _router_routes() -> list[tuple[str, str, Route]]:
@@ -130,6 +151,28 @@ def _url(name: str, world: World, role: str, own: bool, db: Session, settings: S
             "admin_user_invite": "/invitation",
         }[name]
         return f"/admin/utilisateurs/{target.id}{suffix}"
+    if name in (
+        "carnet",
+        "carnet_pdf",
+        "carnet_competence",
+        "carnet_self",
+        "carnet_attest",
+        "carnet_milestone",
+    ):
+        parcours = world.own if own else world.foreign
+        suffix = {
+            "carnet": "/carnet",
+            "carnet_pdf": "/carnet.pdf",
+            "carnet_competence": "/carnet/GRU-C1",
+            "carnet_self": "/carnet/positionnement/GRU-C1",
+            "carnet_attest": "/carnet/GRU-C1/attester",
+            "carnet_milestone": "/carnet/jalons/positionnement",
+        }[name]
+        return f"/parcours/{parcours.id}{suffix}"
+    if name == "carnet_sign":
+        version = _draft_for(db, world, own)
+        parcours = world.own if own else world.foreign
+        return f"/parcours/{parcours.id}/carnet/versions/{version.id}/signer"
     if name == "account_session_revoke":
         owner = people[role] if own and role != "anonymous" else people["other_candidat"]
         _, other = open_session(
@@ -141,7 +184,51 @@ def _url(name: str, world: World, role: str, own: bool, db: Session, settings: S
     return paths[name].replace("{token}", "lien-inconnu")
 
 
+def _draft_for(db: Session, world: World, own: bool):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from carnet.service import AttestationInput, save_draft
+    from vae.audit.service import Actor
+    from vae.referentiel.models import CompetenceRecord
+    from vae.referentiel.service import get_referentiel
+
+    parcours = world.own if own else world.foreign
+    tutor = world.people["tuteur" if own else "other_tuteur"]
+    row = db.scalars(select(CompetenceRecord).where(CompetenceRecord.key == "GRU-C1")).first()
+    referentiel = get_referentiel(db)
+    assert row is not None and referentiel is not None
+    return save_draft(
+        session=db,
+        actor=Actor(tutor.id, "t", ""),
+        user=tutor,
+        parcours=parcours,
+        competence_row=row,
+        competence=referentiel.blocs["GRU"].competence("GRU-C1"),
+        data=AttestationInput(**ATTESTATION),
+        base_number=0,
+        lock_version=0,
+        now=utcnow(),
+    )
+
+
+ATTESTATION = {
+    "situation_date": "2026-11-02",
+    "situation_kind": "accueil_telephonique",
+    "description": "Appel d'une assurée.",
+    "observed": ["GRU-C1-1", "GRU-C1-2"],
+    "verdict": "en_cours",
+    "comment": "",
+}
+
 FORMS: dict[str, dict[str, str | list[str]]] = {
+    "carnet_self": {"level": "en_cours", "comment": "", "lock_version": "0"},
+    "carnet_attest": {**ATTESTATION, "base_number": "0", "lock_version": "0"},
+    "carnet_sign": {"content_hash": "0" * 64},
+    "carnet_milestone": {
+        "day": "2026-09-10",
+        "other_participants": "Mme Durand, RRH",
+        "lock_version": "0",
+    },
     "signin": {"email": "candidat@test.fr", "password": "mauvais mot de passe"},
     "account_password": {"current": "faux", "password": "x", "confirm": "x"},
     "reset_request": {"email": "personne@test.fr"},
