@@ -80,6 +80,10 @@ def _is_htmx(ctx: Ctx) -> bool:
     return ctx.request.headers.get("hx-request") == "true"
 
 
+def _conflict_template(ctx: Ctx) -> str:
+    return "carnet/_conflict.html" if _is_htmx(ctx) else "carnet/conflict.html"
+
+
 def _carnet_context(ctx: Ctx, data: CarnetData, **extra: Any) -> dict[str, Any]:
     assert ctx.user is not None
     checks = {
@@ -134,7 +138,7 @@ def self_assess(ctx: Ctx) -> Response:
         current = conflict.current
         return render(
             ctx.request,
-            "carnet/conflict.html",
+            _conflict_template(ctx),
             {
                 "parcours": parcours,
                 "competence": competence,
@@ -224,7 +228,7 @@ def attest(ctx: Ctx) -> Response:
         ctx.db.rollback()
         return render(
             ctx.request,
-            "carnet/conflict.html",
+            _conflict_template(ctx),
             {
                 "parcours": parcours,
                 "competence": competence,
@@ -286,7 +290,7 @@ def sign_version(ctx: Ctx) -> Response:
         ctx.db.rollback()
         return render(
             ctx.request,
-            "carnet/conflict.html",
+            _conflict_template(ctx),
             {
                 "parcours": parcours,
                 "competence": competence,
@@ -346,7 +350,7 @@ def milestone(ctx: Ctx) -> Response:
         ctx.db.rollback()
         return render(
             ctx.request,
-            "carnet/conflict.html",
+            _conflict_template(ctx),
             {
                 "parcours": parcours,
                 "competence": None,
