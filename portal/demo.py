@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carnet.service import enrol
+from portal.demo_carnet import DEMO_NOW, fill_demo_carnet
 from portal.accounts.passwords import hash_password
 from portal.settings import Settings
 from vae.audit.service import Actor
@@ -431,6 +432,8 @@ def create_demo(*, session: Session, settings: Settings) -> DemoReport:
             start_date=start,
             held_blocs=[HeldBlocInput(bloc_key=k, origin=o) for k, o in held],
         )
+        report.created += 1
+    if fill_demo_carnet(session, users[_email("candidat.cos.formation")], DEMO_NOW):
         report.created += 1
     _sessions(session, settings, report)
     session.flush()
