@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carnet.service import enrol
-from portal.demo_carnet import DEMO_NOW, fill_demo_carnet
 from portal.accounts.passwords import hash_password
+from portal.demo_carnet import DEMO_NOW, fill_demo_carnet
 from portal.settings import Settings
 from vae.audit.service import Actor
 from vae.jury.models import JurySession, SessionKind
