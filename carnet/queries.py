@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from carnet.models import Attestation, AttestationVersion, Carnet, Milestone, SelfAssessment
 from carnet.rules import BlocProgress, Signed, bloc_progress
+from carnet.service import SignatureCheck, signature_check
+from vae.audit.models import AuditEntry
 from vae.parcours.models import Parcours
 from vae.people.models import User
 from vae.referentiel.model import Certification, Referentiel
@@ -28,6 +30,7 @@ class CarnetData:
     milestones: dict[str, Milestone]  # by kind
     people: dict[int, User]
     progress: dict[str, BlocProgress] = field(default_factory=dict)  # by bloc key
+    checks: dict[int, SignatureCheck] = field(default_factory=dict)  # by signed version id
 
     def latest(self, key: str, role: str) -> AttestationVersion | None:
         attestation = self.attestations.get((key, role))
@@ -39,6 +42,11 @@ class CarnetData:
             return None
         signed = [v for v in attestation.versions if v.signed]
         return signed[-1] if signed else None
+
+    def counts(self, version: AttestationVersion) -> bool:
+        """A signed version counts only while its signature still matches its content."""
+        check = self.checks.get(version.id)
+        return check is not None and check.valid
 
 
 def load_carnet(session: Session, parcours: Parcours) -> CarnetData:
@@ -67,6 +75,7 @@ def load_carnet(session: Session, parcours: Parcours) -> CarnetData:
         )
     ).all()
     milestones = session.scalars(select(Milestone).where(Milestone.parcours_id == parcours.id))
+    _ = parcours.employer  # loaded here: rendering must not query (PDF runs off the session)
     people = {
         p.id: p for p in (parcours.candidate, parcours.tutor, parcours.manager) if p is not None
     }
@@ -81,13 +90,26 @@ def load_carnet(session: Session, parcours: Parcours) -> CarnetData:
         milestones={m.kind: m for m in milestones},
         people=people,
     )
+    signed_versions = [
+        (key, v) for (key, _), a in data.attestations.items() for v in a.versions if v.signed
+    ]
+    seqs = [v.audit_seq for _, v in signed_versions if v.audit_seq is not None]
+    entries = (
+        {e.seq: e for e in session.scalars(select(AuditEntry).where(AuditEntry.seq.in_(seqs)))}
+        if seqs
+        else {}
+    )
+    data.checks = {
+        v.id: signature_check(v, parcours.id, key, entries.get(v.audit_seq or 0))
+        for key, v in signed_versions
+    }
+    # Only signatures that still match their content count towards progress.
     signed: dict[tuple[str, str], Signed] = {}
     for key, role in data.attestations:
         version = data.latest_signed(key, role)
-        if version is not None:
-            signed[(key, role)] = Signed(
-                role, version.verdict, frozenset(version.observed_criteria)
-            )
+        if version is not None and data.counts(version):
+            observed = frozenset(version.observed_criteria)
+            signed[(key, role)] = Signed(role, version.verdict, observed)
     held = parcours.held_bloc_keys
     data.progress = {
         cb.key: bloc_progress(cb.bloc, signed, held=cb.key in held) for cb in certification.blocs

@@ -380,10 +380,19 @@ def check_signature(
 ) -> SignatureCheck:
     """Does the stored content still match what was signed (the version's hash and the audit
     entry written at signing)?"""
+    entry = None
+    if version.audit_seq is not None:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.seq == version.audit_seq))
+    return signature_check(version, parcours_id, competence_key, entry)
+
+
+def signature_check(
+    version: AttestationVersion, parcours_id: int, competence_key: str, entry: AuditEntry | None
+) -> SignatureCheck:
+    """``check_signature`` with the signature's audit entry already at hand."""
     if not version.signed or version.content_hash is None:
         return SignatureCheck(False, "Non signée")
     digest = version_hash(version, parcours_id, competence_key)
-    entry = session.scalar(select(AuditEntry).where(AuditEntry.seq == version.audit_seq))
     audited = entry.details.get("content_hash") if entry is not None else None
     if digest != version.content_hash or audited != version.content_hash:
         return SignatureCheck(

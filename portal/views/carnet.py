@@ -31,7 +31,6 @@ from carnet.service import (
     NotAllowed,
     attester_role,
     can_record_milestone,
-    check_signature,
     save_draft,
     save_milestone,
     save_self_assessment,
@@ -86,16 +85,10 @@ def _conflict_template(ctx: Ctx) -> str:
 
 def _carnet_context(ctx: Ctx, data: CarnetData, **extra: Any) -> dict[str, Any]:
     assert ctx.user is not None
-    checks = {
-        v.id: check_signature(ctx.db, v, data.parcours.id, key)
-        for (key, _), attestation in data.attestations.items()
-        for v in attestation.versions
-        if v.signed
-    }
     return {
         "data": data,
         "parcours": data.parcours,
-        "checks": checks,
+        "checks": data.checks,
         "my_role": attester_role(ctx.user, data.parcours),
         "is_candidate": data.parcours.candidate_id == ctx.user.id,
         "can_milestone": can_record_milestone(ctx.user, data.parcours),
@@ -371,8 +364,7 @@ def carnet_pdf(ctx: Ctx) -> Response:
 
     parcours = _parcours(ctx)
     data = load_carnet(ctx.db, parcours)
-    checks = _carnet_context(ctx, data)["checks"]
-    pdf = render_pdf(data, generated_at=ctx.now, signature_checks=checks)
+    pdf = render_pdf(data, generated_at=ctx.now, signature_checks=data.checks)
     return Response(
         pdf,
         media_type="application/pdf",

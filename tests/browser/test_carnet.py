@@ -39,7 +39,9 @@ def _fill_attestation(page: Page, competence: str, criteria: int) -> None:
     form.get_by_label("Maîtrisée").check()
 
 
-def test_tutor_attests_and_signs_inline(page: Page, check_page: Callable[[Page, str], None]) -> None:
+def test_tutor_attests_and_signs_inline(
+    page: Page, check_page: Callable[[Page, str], None]
+) -> None:
     _sign_in(page, "tuteur.urssaf@demo.cqp.fr")
     _open_carnet(page, "Lucas Petit")
     check_page(page, "carnet-tuteur")

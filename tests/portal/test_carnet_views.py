@@ -69,6 +69,9 @@ def test_tampering_shows_a_broken_signature(
     page = client.get(f"/parcours/{world.own.id}/carnet")
     assert "Signature rompue" in page.text
     assert "ne correspond plus à ce qui a été signé" in page.text
+    # a broken signature no longer counts towards the 80 % rule
+    competence = page.text.split('id="c-GRU-C1"', 1)[1]
+    assert "Pas encore attestée" in competence.split("</article>", 1)[0]
 
 
 def test_stale_form_answers_409_with_both_texts(
