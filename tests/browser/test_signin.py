@@ -82,6 +82,6 @@ def test_sign_in_with_the_keyboard_only(
         keys.type(DEMO_PASSWORD)
         keys.press("Enter")
         expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Hugo")
-        keys.activate(page.get_by_role("link", name="Mehdi Bouaziz"))
+        keys.activate(page.get_by_role("link", name="Mehdi Bouaziz", exact=True))
         expect(page.get_by_role("heading", level=1)).to_have_text("Parcours de Mehdi Bouaziz")
     check_page(page, "parcours-clavier")
