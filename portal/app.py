@@ -27,6 +27,9 @@ from portal.views import (
     enrolment,
     health,
     home,
+    livret,
+    livret_annexes,
+    livret_pdf,
     parcours,
     referentiel,
 )
@@ -76,6 +79,9 @@ def routes() -> list[BaseRoute]:
         *admin.routes,
         *enrolment.routes,
         *carnet.routes,
+        *livret.routes,
+        *livret_annexes.routes,
+        *livret_pdf.routes,
         Mount("/static", app=StaticFiles(directory=str(REPO_ROOT / "static")), name="static"),
     ]
 

@@ -28,6 +28,8 @@ class Action(enum.StrEnum):
     SELF_ASSESS = "self_assess"
     ATTEST = "attest"
     RECORD_MILESTONE = "record_milestone"
+    EDIT_LIVRET = "edit_livret"  # the candidate writes their livret 2
+    RETURN_LIVRET = "return_livret"  # an administrator returns a submitted livret
 
 
 ALL_ROLES = frozenset(Role)
@@ -44,6 +46,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.SELF_ASSESS: frozenset({Role.CANDIDAT}),
     Action.ATTEST: frozenset({Role.TUTEUR, Role.MANAGER}),
     Action.RECORD_MILESTONE: frozenset({Role.TUTEUR, Role.MANAGER, Role.REFERENT, Role.ADMIN}),
+    Action.EDIT_LIVRET: frozenset({Role.CANDIDAT}),
+    Action.RETURN_LIVRET: frozenset({Role.ADMIN}),
 }
 
 # A référent enrols people of their organisme; jury and administration roles are Ucanss's.
