@@ -30,6 +30,7 @@ from carnet.rules import observed_keys
 from carnet.signing import canonical_content, content_hash
 from vae.audit.models import AuditEntry
 from vae.audit.service import Actor, record
+from vae.livret import service as livret_service
 from vae.parcours.models import Parcours, Route
 from vae.parcours.service import HeldBlocInput, open_parcours
 from vae.people.models import Organisation, Role, User
@@ -83,6 +84,8 @@ def enrol(
         held_blocs=held_blocs,
     )
     session.add(Carnet(parcours_id=parcours.id, handed_over_on=start_date))
+    if route == Route.VAE:
+        livret_service.get_or_open(session, parcours)
     session.flush()
     return parcours
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -15,6 +16,7 @@ from portal.settings import REPO_ROOT
 from vae.jury.rules import MONTHS_FR
 from vae.people.models import Role
 
+PARIS = ZoneInfo("Europe/Paris")
 templates = Jinja2Templates(directory=str(REPO_ROOT / "templates"))
 templates.env.autoescape = True
 
@@ -62,7 +64,15 @@ templates.env.globals["Role_TUTEUR"] = Role.TUTEUR
 templates.env.globals["Role_MANAGER"] = Role.MANAGER
 templates.env.globals["csrf"] = _csrf
 templates.env.globals["current_user"] = _current_user
+def _paris_time(value: datetime | None) -> str:
+    """Wall-clock time in France for people (storage stays UTC)."""
+    if value is None:
+        return ""
+    return value.astimezone(PARIS).strftime("%H:%M:%S")
+
+
 templates.env.filters["date_fr"] = _date_fr
+templates.env.filters["paris_time"] = _paris_time
 templates.env.globals["plural"] = _plural
 
 
