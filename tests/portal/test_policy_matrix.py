@@ -112,6 +112,31 @@ CARNET_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
 }
 EXPECTED.update(CARNET_EXPECTED)
 
+# world.own is a VAE parcours (its livret exists); world.foreign is a formation parcours (no
+# livret: 404); situation routes use, as "foreign", a situation of another candidate's livret.
+VISIBLE = ("candidat", "tuteur", "manager", "referent", "admin")
+LIVRET_READ = _signed(404) | {r: (200, 404) for r in VISIBLE}
+SITUATION_READ = _signed(404) | {r: (200, 404) for r in VISIBLE} | {"admin": (200, 200)}
+LIVRET_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
+    ("livret", "GET"): LIVRET_READ,
+    ("livret", "POST"): _signed(404) | {r: (403, 404) for r in VISIBLE} | {"candidat": (303, 404)},
+    ("livret_add_situation", "POST"): _only({"candidat": (303, 404)}),
+    ("livret_profile", "GET"): LIVRET_READ,
+    ("livret_profile", "POST"): _signed(404)
+    | {r: (403, 404) for r in VISIBLE}
+    | {"candidat": (303, 404)},
+    ("livret_coverage", "GET"): LIVRET_READ,
+    ("livret_submit", "POST"): _only({"candidat": (400, 404)}),  # nothing written yet
+    ("livret_return", "POST"): _only({"admin": (400, 404)}),  # not submitted
+    ("livret_situation", "GET"): SITUATION_READ,
+    ("livret_situation", "POST"): _signed(404)
+    | {r: (403, 404) for r in VISIBLE}
+    | {"candidat": (303, 404), "admin": (403, 403)},
+    ("livret_autosave", "POST"): _only({"candidat": (200, 404)}),
+    ("livret_situation_delete", "POST"): _only({"candidat": (303, 404)}),
+}
+EXPECTED.update(LIVRET_EXPECTED)
+
 
 def _router_routes() -> list[tuple[str, str, Route]]:
     found = []
@@ -169,6 +194,8 @@ def _url(name: str, world: World, role: str, own: bool, db: Session, settings: S
             "carnet_milestone": "/carnet/jalons/positionnement",
         }[name]
         return f"/parcours/{parcours.id}{suffix}"
+    if name.startswith("livret"):
+        return _livret_url(name, world, own, db)
     if name == "carnet_sign":
         version = _draft_for(db, world, own)
         parcours = world.own if own else world.foreign
@@ -220,7 +247,85 @@ ATTESTATION = {
     "comment": "",
 }
 
+
+def _livret_url(name: str, world: World, own: bool, db: Session) -> str:
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from carnet.service import enrol
+    from vae.audit.service import Actor
+    from vae.livret import service as livret_service
+    from vae.parcours.models import Route as ParcoursRoute
+    from vae.referentiel.models import CertificationRecord
+    from vae.referentiel.service import get_referentiel
+
+    livret = livret_service.get_or_open(db, world.own)
+    if name in (
+        "livret",
+        "livret_add_situation",
+        "livret_profile",
+        "livret_coverage",
+        "livret_submit",
+        "livret_return",
+    ):
+        if name == "livret" and own:
+            db.delete(livret)  # the POST opens it
+            db.flush()
+        parcours = world.own if own else world.foreign
+        suffix = {
+            "livret": "",
+            "livret_add_situation": "/situations",
+            "livret_profile": "/profil",
+            "livret_coverage": "/couverture",
+            "livret_submit": "/soumettre",
+            "livret_return": "/retour",
+        }[name]
+        return f"/parcours/{parcours.id}/livret{suffix}"
+    referentiel = get_referentiel(db)
+    assert referentiel is not None
+    if not own:
+        other = world.people["other_candidat"]
+        gc = db.scalars(
+            select(CertificationRecord).where(CertificationRecord.short == "GC")
+        ).first()
+        assert gc is not None
+        parcours = enrol(
+            session=db,
+            actor=Actor.system(),
+            candidate=other,
+            certification=gc,
+            route=ParcoursRoute.VAE,
+            employer=world.caf,
+            tutor=world.people["other_tuteur"],
+            manager=world.people["other_manager"],
+            start_date=date(2026, 9, 1),
+        )
+        livret = livret_service.get_or_open(db, parcours)
+    candidate = livret.parcours.candidate
+    situation = livret_service.add_situation(
+        session=db,
+        actor=Actor(candidate.id, "c", ""),
+        user=candidate,
+        livret=livret,
+        certification=referentiel.certification(livret.parcours.certification.code),
+        bloc_key="GRU",
+        now=utcnow(),
+    )
+    db.flush()
+    suffix = {
+        "livret_situation": "",
+        "livret_autosave": "/autosave",
+        "livret_situation_delete": "/supprimer",
+    }[name]
+    return f"/livret/situations/{situation.id}{suffix}"
+
+
 FORMS: dict[str, dict[str, str | list[str]]] = {
+    "livret_add_situation": {"bloc": "GRU"},
+    "livret_situation": {"lock_version": "1"},
+    "livret_autosave": {"lock_version": "1", "title": "Brouillon"},
+    "livret_return": {"reason": "x"},
     "carnet_self": {"level": "en_cours", "comment": "", "lock_version": "0"},
     "carnet_attest": {**ATTESTATION, "base_number": "0", "lock_version": "0"},
     "carnet_sign": {"content_hash": "0" * 64},
