@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ColumnElement, false, or_
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from vae.parcours.models import Parcours
 from vae.people.models import Role, User
@@ -85,10 +85,26 @@ def parcours_clause(user: User) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
+def visible_parcours(session: Session, user: User, *, limit: int) -> list[Parcours]:
+    """The parcours ``user`` may see, newest first, with what lists show already loaded."""
+    return list(
+        session.scalars(
+            select(Parcours)
+            .where(parcours_clause(user))
+            .options(
+                selectinload(Parcours.candidate),
+                selectinload(Parcours.certification),
+                selectinload(Parcours.employer),
+                selectinload(Parcours.held_blocs),
+            )
+            .order_by(Parcours.start_date.desc(), Parcours.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def parcours_visible(session: Session, user: User, parcours_id: int) -> Parcours | None:
     """The parcours if ``user`` may see it, else None (the caller answers 404)."""
-    from sqlalchemy import select
-
     return session.scalar(select(Parcours).where(Parcours.id == parcours_id, parcours_clause(user)))
 
 

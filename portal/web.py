@@ -94,6 +94,18 @@ class Ctx:
             return []
         return [v for v in self.form.getlist(name) if isinstance(v, str)]
 
+    @property
+    def htmx(self) -> bool:
+        """An htmx request: answer with the fragment, not the whole page."""
+        return self.request.headers.get("hx-request") == "true"
+
+    def int_field(self, name: str, default: int = -1) -> int:
+        """A whole number from the form; ``default`` when missing or malformed."""
+        try:
+            return int(self.field(name))
+        except ValueError:
+            return default
+
     def path_int(self, name: str) -> int:
         try:
             return int(self.request.path_params[name])

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -37,7 +36,7 @@ from carnet.service import (
     sign,
     version_hash,
 )
-from portal.permissions import Action, parcours_clause, parcours_visible
+from portal.permissions import Action, parcours_visible, visible_parcours
 from portal.templating import render
 from portal.web import Ctx, redirect, view
 from vae.parcours.models import Parcours
@@ -75,12 +74,8 @@ def _competence(ctx: Ctx, data: CarnetData) -> tuple[Competence, CompetenceRecor
     raise ctx.not_found()
 
 
-def _is_htmx(ctx: Ctx) -> bool:
-    return ctx.request.headers.get("hx-request") == "true"
-
-
 def _conflict_template(ctx: Ctx) -> str:
-    return "carnet/_conflict.html" if _is_htmx(ctx) else "carnet/conflict.html"
+    return "carnet/_conflict.html" if ctx.htmx else "carnet/conflict.html"
 
 
 def _carnet_context(ctx: Ctx, data: CarnetData, **extra: Any) -> dict[str, Any]:
@@ -119,7 +114,7 @@ def self_assess(ctx: Ctx) -> Response:
             competence=row,
             level=ctx.field("level"),
             comment=ctx.field("comment"),
-            lock_version=_int(ctx.field("lock_version")),
+            lock_version=ctx.int_field("lock_version"),
             now=ctx.now,
         )
     except NotAllowed:
@@ -143,7 +138,7 @@ def self_assess(ctx: Ctx) -> Response:
             status_code=409,
         )
     ctx.db.commit()
-    if _is_htmx(ctx):
+    if ctx.htmx:
         return _self_row(ctx, load_carnet(ctx.db, parcours), competence, {}, saved=True)
     return redirect(f"/parcours/{parcours.id}/carnet#c-{competence.key}")
 
@@ -165,16 +160,9 @@ def _self_row(
         posted=ctx.form,
         self_errors_for=competence.key,
     )
-    if _is_htmx(ctx):
+    if ctx.htmx:
         return render(ctx.request, "carnet/_self_form.html", context, status_code=status_code)
     return render(ctx.request, "carnet/carnet.html", context, status_code=status_code)
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return -1
 
 
 @view(Action.ATTEST)
@@ -188,7 +176,7 @@ def attest(ctx: Ctx) -> Response:
     competence, row = _competence(ctx, data)
     latest = data.latest(competence.key, role.value)
     context = _carnet_context(ctx, data, competence=competence, latest=latest, role=role)
-    template = "carnet/_attest_form.html" if _is_htmx(ctx) else "carnet/attest.html"
+    template = "carnet/_attest_form.html" if ctx.htmx else "carnet/attest.html"
     if ctx.request.method == "GET":
         return render(ctx.request, template, context)
     submitted = AttestationInput(
@@ -208,8 +196,8 @@ def attest(ctx: Ctx) -> Response:
             competence_row=row,
             competence=competence,
             data=submitted,
-            base_number=_int(ctx.field("base_number")),
-            lock_version=_int(ctx.field("lock_version")),
+            base_number=ctx.int_field("base_number"),
+            lock_version=ctx.int_field("lock_version"),
             now=ctx.now,
         )
     except NotAllowed:
@@ -260,7 +248,7 @@ def sign_version(ctx: Ctx) -> Response:
     data = load_carnet(ctx.db, parcours)
     competence = next(c for _, c in data.certification.competences() if c.key == key)
     digest = version_hash(version, parcours.id, key)
-    template = "carnet/_confirm.html" if _is_htmx(ctx) else "carnet/confirm.html"
+    template = "carnet/_confirm.html" if ctx.htmx else "carnet/confirm.html"
     context = _carnet_context(ctx, data, competence=competence, version=version, digest=digest)
     if ctx.request.method == "GET":
         if version.signed:
@@ -321,10 +309,10 @@ def milestone(ctx: Ctx) -> Response:
             parcours=parcours,
             kind=kind,
             day=ctx.field("day"),
-            participant_ids=[_int(v) for v in ctx.fields("participants")],
+            participant_ids=[int(v) for v in ctx.fields("participants") if v.isdigit()],
             other_participants=ctx.field("other_participants"),
             notes=ctx.field("notes"),
-            lock_version=_int(ctx.field("lock_version")),
+            lock_version=ctx.int_field("lock_version"),
             now=ctx.now,
         )
     except NotAllowed:
@@ -375,18 +363,7 @@ def carnet_pdf(ctx: Ctx) -> Response:
 @view(Action.LIST_CARNETS)
 def worklist(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    parcours_list = ctx.db.scalars(
-        select(Parcours)
-        .where(parcours_clause(ctx.user))
-        .options(
-            selectinload(Parcours.candidate),
-            selectinload(Parcours.certification),
-            selectinload(Parcours.employer),
-            selectinload(Parcours.held_blocs),
-        )
-        .order_by(Parcours.start_date.desc(), Parcours.id.desc())
-        .limit(500)
-    ).all()
+    parcours_list = visible_parcours(ctx.db, ctx.user, limit=500)
     ids = [p.id for p in parcours_list]
     signed_by_me: dict[int, int] = {}
     if ids:

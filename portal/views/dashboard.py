@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.permissions import Action, parcours_clause
+from portal.permissions import Action, visible_parcours
 from portal.templating import render
 from portal.web import Ctx, view
 from vae.jury.models import JurySession
-from vae.parcours.models import Parcours
 from vae.people.models import ROLE_LABELS, Role
 
 
 @view(Action.SIGNED_IN)
 def dashboard(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    parcours = ctx.db.scalars(
-        select(Parcours)
-        .where(parcours_clause(ctx.user))
-        .options(
-            selectinload(Parcours.candidate),
-            selectinload(Parcours.certification),
-            selectinload(Parcours.employer),
-            selectinload(Parcours.held_blocs),
-        )
-        .order_by(Parcours.start_date.desc(), Parcours.id.desc())
-        .limit(200)
-    ).all()
+    parcours = visible_parcours(ctx.db, ctx.user, limit=200)
     sessions = []
     if ctx.user.has_role(Role.ADMIN, Role.JURY_PRO, Role.JURY_NATIONAL):
         sessions = ctx.db.scalars(

@@ -319,7 +319,7 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     chosen = [c for c in choices.certifications if c.code == values.get("certification")]
-    if ctx.request.headers.get("hx-request") == "true" and chosen:
+    if ctx.htmx and chosen:
         held_certifications = chosen  # htmx: only the chosen certification's blocs
     else:  # every list, the chosen one first: the page must work without JavaScript
         held_certifications = chosen + [c for c in choices.certifications if c not in chosen]

@@ -21,6 +21,8 @@ from vae.people.models import Role
 from vae.referentiel.model import Certification
 from vae.referentiel.service import get_referentiel
 
+MAX_ROWS = 40  # career and training lines read from one form
+
 RUBRIC_LABELS = {
     "context": (
         "Contexte",
@@ -57,6 +59,15 @@ def _visible_parcours(ctx: Ctx, parcours_id: int) -> Parcours:
 
 def _livret(ctx: Ctx, parcours: Parcours) -> Livret | None:
     return ctx.db.scalar(select(Livret).where(Livret.parcours_id == parcours.id))
+
+
+def _existing_livret(ctx: Ctx) -> tuple[Parcours, Livret]:
+    """The visible parcours of the path and its livret (404 when there is none)."""
+    parcours = _visible_parcours(ctx, ctx.path_int("parcours_id"))
+    livret = _livret(ctx, parcours)
+    if livret is None:
+        raise ctx.not_found()
+    return parcours, livret
 
 
 def _situation(ctx: Ctx) -> tuple[Situation, Parcours]:
@@ -124,10 +135,7 @@ def overview(ctx: Ctx) -> Response:
 @view(Action.EDIT_LIVRET)
 def add_situation(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    parcours = _visible_parcours(ctx, ctx.path_int("parcours_id"))
-    livret = _livret(ctx, parcours)
-    if livret is None:
-        raise ctx.not_found()
+    parcours, livret = _existing_livret(ctx)
     try:
         situation = service.add_situation(
             session=ctx.db,
@@ -235,7 +243,7 @@ def _save(ctx: Ctx, situation: Situation, parcours: Parcours, *, autosave: bool)
             situation=situation,
             certification=_certification(ctx, parcours),
             data=data,
-            lock_version=_int(ctx.field("lock_version")),
+            lock_version=ctx.int_field("lock_version"),
             now=ctx.now,
             autosave=autosave,
         )
@@ -275,13 +283,6 @@ def _field_labels() -> dict[str, str]:
     }
 
 
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return -1
-
-
 @view(Action.EDIT_LIVRET)
 def delete_situation(ctx: Ctx) -> Response:
     assert ctx.user is not None
@@ -304,10 +305,7 @@ def delete_situation(ctx: Ctx) -> Response:
 @view(Action.VIEW_PARCOURS)
 def profile(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    parcours = _visible_parcours(ctx, ctx.path_int("parcours_id"))
-    livret = _livret(ctx, parcours)
-    if livret is None:
-        raise ctx.not_found()
+    parcours, livret = _existing_livret(ctx)
     context = {
         "parcours": parcours,
         "livret": livret,
@@ -319,13 +317,11 @@ def profile(ctx: Ctx) -> Response:
         return render(ctx.request, "livret/profile.html", context)
     career = [
         {k: ctx.field(f"career-{i}-{k}") for k in ("job", "employer", "from", "to")}
-        for i in range(_int(ctx.field("career_rows")) if ctx.field("career_rows") else 0)
-        if i < 40
+        for i in range(min(ctx.int_field("career_rows", 0), MAX_ROWS))
     ]
     trainings = [
         {k: ctx.field(f"training-{i}-{k}") for k in ("title", "body", "date")}
-        for i in range(_int(ctx.field("training_rows")) if ctx.field("training_rows") else 0)
-        if i < 40
+        for i in range(min(ctx.int_field("training_rows", 0), MAX_ROWS))
     ]
     try:
         service.save_profile(
@@ -337,7 +333,7 @@ def profile(ctx: Ctx) -> Response:
             current_service=ctx.field("current_service"),
             career=career,
             trainings=trainings,
-            lock_version=_int(ctx.field("lock_version")),
+            lock_version=ctx.int_field("lock_version"),
             now=ctx.now,
         )
     except service.NotAllowed:
@@ -365,25 +361,15 @@ def profile(ctx: Ctx) -> Response:
 
 @view(Action.VIEW_PARCOURS)
 def coverage_page(ctx: Ctx) -> Response:
-    parcours = _visible_parcours(ctx, ctx.path_int("parcours_id"))
-    livret = _livret(ctx, parcours)
-    if livret is None:
-        raise ctx.not_found()
-    template = (
-        "livret/_coverage.html"
-        if ctx.request.headers.get("hx-request")
-        else ("livret/coverage.html")
-    )
+    parcours, livret = _existing_livret(ctx)
+    template = "livret/_coverage.html" if ctx.htmx else "livret/coverage.html"
     return render(ctx.request, template, _overview_context(ctx, parcours, livret))
 
 
 @view(Action.EDIT_LIVRET)
 def submit(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    parcours = _visible_parcours(ctx, ctx.path_int("parcours_id"))
-    livret = _livret(ctx, parcours)
-    if livret is None:
-        raise ctx.not_found()
+    parcours, livret = _existing_livret(ctx)
     try:
         service.submit(
             session=ctx.db,
@@ -413,10 +399,7 @@ def submit(ctx: Ctx) -> Response:
 @view(Action.RETURN_LIVRET)
 def return_livret(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    parcours = _visible_parcours(ctx, ctx.path_int("parcours_id"))
-    livret = _livret(ctx, parcours)
-    if livret is None:
-        raise ctx.not_found()
+    parcours, livret = _existing_livret(ctx)
     try:
         service.return_for_correction(
             session=ctx.db,
