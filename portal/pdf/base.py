@@ -252,6 +252,11 @@ class Heading(Paragraph):
         self.outline_title = outline
         self.outline_level = level
 
+    def split(self, availWidth: float, availHeight: float) -> list[Any]:  # noqa: N803
+        # A heading is never cut in two: it moves whole to the next page (reportlab would
+        # otherwise rebuild it as a plain Paragraph without its outline entry).
+        return []
+
 
 # --- document ------------------------------------------------------------------------------
 

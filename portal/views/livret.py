@@ -12,7 +12,7 @@ from carnet.queries import load_carnet
 from portal.permissions import Action, parcours_visible
 from portal.templating import render
 from portal.web import Ctx, redirect, view
-from vae.livret import service
+from vae.livret import annexes, service
 from vae.livret.models import Livret, Situation
 from vae.livret.rules import PAGE_CHARS, RUBRICS, TARGET_PAGES, coverage
 from vae.parcours.models import Parcours
@@ -112,6 +112,7 @@ def _overview_context(
         "certification": certification,
         "is_candidate": _is_candidate(ctx, parcours),
         "is_admin": ctx.user is not None and ctx.user.has_role(Role.ADMIN),
+        "sworn_statement": service.SWORN_STATEMENT,
         "problems": service.problems(livret, certification) if livret else [],
         "coverage": _coverage(ctx, parcours, livret, certification) if livret else [],
         "errors": {},
@@ -296,9 +297,7 @@ def delete_situation(ctx: Ctx) -> Response:
     except service.Frozen:
         return _frozen(ctx, parcours)
     ctx.db.commit()
-    folder = ctx.settings.data_dir / "annexes"
-    for name in stored:
-        (folder / name).unlink(missing_ok=True)
+    annexes.discard_files(annexes.annex_folder(ctx.settings.data_dir), situation.livret, stored)
     return redirect(f"/parcours/{parcours.id}/livret")
 
 

@@ -27,7 +27,9 @@ def _write_situation(page: Page, bloc: str, title: str, *, autosave: bool) -> No
     page.get_by_label("Organisme et service").fill("CAF du Rhône, plateforme de services")
     page.get_by_label("Du", exact=True).fill("2026-03-02")
     page.get_by_label("Au", exact=True).fill("2026-04-30")
-    page.get_by_label("Contexte", exact=True).fill("Des allocataires perdus dans leurs démarches en ligne.")
+    page.get_by_label("Contexte", exact=True).fill(
+        "Des allocataires perdus dans leurs démarches en ligne."
+    )
     page.get_by_label("Ce que j'ai fait", exact=True).fill(
         "J'ai identifié leur profil, présenté les services en ligne et accompagné la prise en "
         "main pas à pas, puis orienté vers le partenaire compétent quand il le fallait."

@@ -112,6 +112,13 @@ CARNET_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
 }
 EXPECTED.update(CARNET_EXPECTED)
 
+ANNEX_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
+    ("livret_annex", "GET"): PARCOURS_VIEW,
+    ("livret_annex_upload", "POST"): _only({"candidat": (400, 404)}),  # no file in the form
+    ("livret_annex_delete", "POST"): _only({"candidat": (303, 404)}),
+}
+EXPECTED.update(ANNEX_EXPECTED)
+
 # world.own is a VAE parcours (its livret exists); world.foreign is a formation parcours (no
 # livret: 404); situation routes use, as "foreign", a situation of another candidate's livret.
 VISIBLE = ("candidat", "tuteur", "manager", "referent", "admin")
@@ -136,6 +143,14 @@ LIVRET_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("livret_situation_delete", "POST"): _only({"candidat": (303, 404)}),
 }
 EXPECTED.update(LIVRET_EXPECTED)
+
+# The livret PDF: whoever sees the parcours (an empty draft when nothing is written yet);
+# world.foreign follows the formation route, it has no livret: 404 for the administrator too.
+LIVRET_PDF_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
+    ("livret_pdf", "GET"): _signed(404)
+    | {r: (200, 404) for r in ("candidat", "tuteur", "manager", "referent", "admin")},
+}
+EXPECTED.update(LIVRET_PDF_EXPECTED)
 
 
 def _router_routes() -> list[tuple[str, str, Route]]:
@@ -194,6 +209,15 @@ def _url(name: str, world: World, role: str, own: bool, db: Session, settings: S
             "carnet_milestone": "/carnet/jalons/positionnement",
         }[name]
         return f"/parcours/{parcours.id}{suffix}"
+    if name == "livret_pdf":
+        return f"/parcours/{(world.own if own else world.foreign).id}/livret.pdf"
+    if name in ("livret_annex", "livret_annex_upload", "livret_annex_delete"):
+        annex = _annex_for(db, world, own, settings)
+        return {
+            "livret_annex": f"/livret/annexes/{annex.id}",
+            "livret_annex_upload": f"/livret/situations/{annex.situation_id}/annexes",
+            "livret_annex_delete": f"/livret/annexes/{annex.id}/supprimer",
+        }[name]
     if name.startswith("livret"):
         return _livret_url(name, world, own, db)
     if name == "carnet_sign":
@@ -236,6 +260,61 @@ def _draft_for(db: Session, world: World, own: bool):  # type: ignore[no-untyped
         lock_version=0,
         now=utcnow(),
     )
+
+
+def _annex_for(db: Session, world: World, own: bool, settings: Settings):  # type: ignore[no-untyped-def]
+    """An annex (row and file) on the own VAE parcours, or on a CAF candidate's VAE parcours
+    (``world.foreign`` follows the formation route: it has no livret)."""
+    import hashlib
+    import uuid
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from vae.audit.service import Actor
+    from vae.livret.annexes import annex_folder
+    from vae.livret.models import Annex, Situation
+    from vae.livret.service import get_or_open
+    from vae.parcours.models import Route as ParcoursRoute
+    from vae.parcours.service import open_parcours
+    from vae.referentiel.models import CertificationRecord
+
+    parcours = world.own
+    if not own:
+        gc = db.scalars(
+            select(CertificationRecord).where(CertificationRecord.short == "GC")
+        ).first()
+        assert gc is not None
+        parcours = open_parcours(
+            session=db,
+            actor=Actor.system("tests"),
+            candidate=world.people["other_candidat"],
+            certification=gc,
+            route=ParcoursRoute.VAE,
+            employer=world.caf,
+            tutor=world.people["other_tuteur"],
+            manager=world.people["other_manager"],
+            start_date=date(2026, 9, 1),
+        )
+    situation = Situation(
+        livret=get_or_open(db, parcours), bloc_key="MDR", competence_keys=[], criterion_keys=[]
+    )
+    data = b"%PDF-1.4 not parsed when served\n%%EOF\n"
+    stored = f"{uuid.uuid4().hex}.pdf"
+    folder = annex_folder(settings.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(data)
+    annex = Annex(
+        situation=situation,
+        original_name="piece.pdf",
+        stored_name=stored,
+        size=len(data),
+        pages=1,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    db.add(annex)
+    db.flush()
+    return annex
 
 
 ATTESTATION = {

@@ -393,6 +393,18 @@ def snapshot(livret: Livret) -> dict[str, Any]:
     }
 
 
+SWORN_STATEMENT = (
+    "Je déclare sur l'honneur que les informations de ce livret sont exactes et que les "
+    "situations décrites sont celles que j'ai vécues."
+)
+
+
+def snapshot_hash(content: dict[str, Any]) -> str:
+    """SHA-256 of a snapshot's canonical JSON: what the sworn statement signs."""
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def submit(
     *,
     session: Session,
@@ -411,9 +423,7 @@ def submit(
     if found:
         raise LivretValidation({"submit": " ".join(found)})
     content = snapshot(livret)
-    digest = hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    ).hexdigest()
+    digest = snapshot_hash(content)
     submission = LivretSubmission(
         livret=livret,
         edition=livret.edition,
