@@ -4,8 +4,10 @@ the coverage fill in, signs the sworn statement and submits; the same without Ja
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from reportlab.pdfgen.canvas import Canvas
 
 PASSWORD = "Demo-CQP-2026!"
 
@@ -45,8 +47,19 @@ def _write_situation(page: Page, bloc: str, title: str, *, autosave: bool) -> No
     expect(page.get_by_role("status").first).to_contain_text("Situation enregistrée.")
 
 
+def _annex_files(folder: Path) -> tuple[Path, Path]:
+    good = folder / "courriel-anonymise.pdf"
+    canvas = Canvas(str(good))
+    canvas.drawString(72, 720, "Courriel anonymisé adressé à un allocataire")
+    canvas.showPage()
+    canvas.save()
+    bad = folder / "page-web.pdf"
+    bad.write_text("<html><body>pas un PDF</body></html>", encoding="utf-8")
+    return good, bad
+
+
 def test_candidate_writes_and_submits_the_livret(
-    page: Page, check_page: Callable[[Page, str], None]
+    page: Page, check_page: Callable[[Page, str], None], tmp_path: Path
 ) -> None:
     _sign_in(page, "candidat.cos.vae@demo.cqp.fr")  # holds GRU and MDR: POS and TD to write
     page.get_by_role("link", name="Mon livret 2").click()
@@ -56,6 +69,15 @@ def test_candidate_writes_and_submits_the_livret(
         page, "POS", "Accompagner des allocataires vers les services en ligne", autosave=True
     )
     check_page(page, "situation-pos")
+    good, bad = _annex_files(tmp_path)
+    page.get_by_label("Joindre une annexe").set_input_files(str(bad))
+    page.get_by_role("button", name="Joindre le fichier").click()
+    expect(page.get_by_text("Ce fichier n'est pas un PDF, c'est une page web HTML")).to_be_visible()
+    check_page(page, "annexe-refusee")
+    page.get_by_label("Joindre une annexe").set_input_files(str(good))
+    page.get_by_role("button", name="Joindre le fichier").click()
+    expect(page.get_by_role("link", name="courriel-anonymise.pdf")).to_be_visible()
+    check_page(page, "annexe-jointe")
     expect(page.locator("#coverage")).to_contain_text(
         "Vos situations montrent 3 compétence(s) sur 3"
     )
@@ -76,6 +98,10 @@ def test_candidate_writes_and_submits_the_livret(
     expect(page.get_by_role("status")).to_contain_text("Votre livret est signé et soumis")
     expect(page.get_by_role("button", name="Ajouter une situation au bloc POS")).to_have_count(0)
     check_page(page, "livret-soumis")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger le livret (PDF)").click()
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF")
 
 
 def test_livret_without_javascript(
