@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from vae.jury.models import Convocation, JuryMember
 from vae.parcours.models import Parcours
 from vae.people.models import Role, User
 
@@ -79,9 +80,16 @@ def parcours_clause(user: User) -> ColumnElement[bool]:
         clauses.append(Parcours.manager_id == user.id)
     if Role.REFERENT in roles:
         clauses.append(Parcours.employer_id == user.organisation_id)
-    # Jury members see the candidates of the sessions they sit on (never of their own
-    # organisme), the national jury the dossiers submitted to it: both come with the jury and
-    # deliberation features; until then they see no parcours.
+    if Role.JURY_PRO in roles:
+        # the candidates convened to the sessions they sit on, never one of their own organisme
+        sits_on = (
+            select(Convocation.parcours_id)
+            .join(JuryMember, JuryMember.session_id == Convocation.session_id)
+            .where(JuryMember.user_id == user.id)
+        )
+        clauses.append(and_(Parcours.id.in_(sits_on), Parcours.employer_id != user.organisation_id))
+    # The national jury sees the dossiers submitted to it: that comes with the deliberation
+    # feature; until then it sees no parcours.
     return or_(*clauses) if clauses else false()
 
 
