@@ -27,6 +27,7 @@ from portal.views import (
     enrolment,
     health,
     home,
+    jury,
     livret,
     livret_annexes,
     livret_pdf,
@@ -82,6 +83,7 @@ def routes() -> list[BaseRoute]:
         *livret.routes,
         *livret_annexes.routes,
         *livret_pdf.routes,
+        *jury.routes,
         Mount("/static", app=StaticFiles(directory=str(REPO_ROOT / "static")), name="static"),
     ]
 

@@ -31,6 +31,9 @@ class Action(enum.StrEnum):
     RECORD_MILESTONE = "record_milestone"
     EDIT_LIVRET = "edit_livret"  # the candidate writes their livret 2
     RETURN_LIVRET = "return_livret"  # an administrator returns a submitted livret
+    VIEW_JURY_SESSIONS = "view_jury_sessions"  # the sessions one sits on (all: administrators)
+    MANAGE_JURY = "manage_jury"  # plan sessions, compose juries, convene candidates
+    VIEW_CONVOCATION = "view_convocation"  # a candidate's own convocation
 
 
 ALL_ROLES = frozenset(Role)
@@ -49,6 +52,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.RECORD_MILESTONE: frozenset({Role.TUTEUR, Role.MANAGER, Role.REFERENT, Role.ADMIN}),
     Action.EDIT_LIVRET: frozenset({Role.CANDIDAT}),
     Action.RETURN_LIVRET: frozenset({Role.ADMIN}),
+    Action.VIEW_JURY_SESSIONS: frozenset({Role.JURY_PRO, Role.ADMIN}),
+    Action.MANAGE_JURY: frozenset({Role.ADMIN}),
+    Action.VIEW_CONVOCATION: frozenset({Role.CANDIDAT, Role.ADMIN}),
 }
 
 # A référent enrols people of their organisme; jury and administration roles are Ucanss's.

@@ -26,6 +26,8 @@ def _date_fr(value: date | datetime | str | None) -> str:
         return ""
     if isinstance(value, str):
         value = date.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(PARIS)
     return f"{value.day} {MONTHS_FR[value.month]} {value.year}"
 
 
@@ -62,6 +64,7 @@ templates.env.globals["Role_ADMIN"] = Role.ADMIN
 templates.env.globals["Role_REFERENT"] = Role.REFERENT
 templates.env.globals["Role_TUTEUR"] = Role.TUTEUR
 templates.env.globals["Role_MANAGER"] = Role.MANAGER
+templates.env.globals["Role_JURY_PRO"] = Role.JURY_PRO
 templates.env.globals["csrf"] = _csrf
 templates.env.globals["current_user"] = _current_user
 def _paris_time(value: datetime | None) -> str:
@@ -73,6 +76,7 @@ def _paris_time(value: datetime | None) -> str:
 
 templates.env.filters["date_fr"] = _date_fr
 templates.env.filters["paris_time"] = _paris_time
+templates.env.filters["paris_hm"] = lambda value: value.astimezone(PARIS).strftime("%H:%M")
 templates.env.globals["plural"] = _plural
 
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from portal.permissions import Action, visible_parcours
 from portal.templating import render
 from portal.web import Ctx, view
-from vae.jury.models import JurySession
+from vae.jury.models import Convocation, JurySession
 from vae.people.models import ROLE_LABELS, Role
 
 
@@ -22,6 +22,12 @@ def dashboard(ctx: Ctx) -> Response:
         sessions = ctx.db.scalars(
             select(JurySession).where(JurySession.day >= ctx.now.date()).order_by(JurySession.day)
         ).all()
+    own_ids = [p.id for p in parcours if p.candidate_id == ctx.user.id]
+    convocations = (
+        ctx.db.scalars(select(Convocation).where(Convocation.parcours_id.in_(own_ids))).all()
+        if own_ids
+        else []
+    )
     return render(
         ctx.request,
         "dashboard.html",
@@ -31,6 +37,7 @@ def dashboard(ctx: Ctx) -> Response:
             "own": [p for p in parcours if p.candidate_id == ctx.user.id],
             "followed": [p for p in parcours if p.candidate_id != ctx.user.id],
             "sessions": sessions,
+            "convocations": convocations,
             "Role": Role,
         },
     )

@@ -144,6 +144,19 @@ LIVRET_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
 }
 EXPECTED.update(LIVRET_EXPECTED)
 
+# own: a session the jury member sits on, with world.own convened; foreign: a session without
+# them, with the other candidate convened.
+JURY_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
+    ("jury_sessions", "GET"): _only({"jury_pro": (200, 200), "admin": (200, 200)}),
+    ("jury_sessions", "POST"): _only({"jury_pro": (403, 403), "admin": (400, 400)}),
+    ("jury_session", "GET"): _only({"jury_pro": (200, 404), "admin": (200, 200)}),
+    ("jury_assign", "POST"): _only({"admin": (400, 400)}),  # no member chosen
+    ("jury_convene", "POST"): _only({"admin": (400, 400)}),  # no candidate chosen
+    ("jury_reschedule", "POST"): _only({"admin": (400, 400)}),  # no time given
+    ("convocation_pdf", "GET"): _only({"candidat": (200, 404), "admin": (200, 200)}),
+}
+EXPECTED.update(JURY_EXPECTED)
+
 # The livret PDF: whoever sees the parcours (an empty draft when nothing is written yet);
 # world.foreign follows the formation route, it has no livret: 404 for the administrator too.
 LIVRET_PDF_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
@@ -218,6 +231,8 @@ def _url(name: str, world: World, role: str, own: bool, db: Session, settings: S
             "livret_annex_upload": f"/livret/situations/{annex.situation_id}/annexes",
             "livret_annex_delete": f"/livret/annexes/{annex.id}/supprimer",
         }[name]
+    if name in JURY_EXPECTED_NAMES:
+        return _jury_url(name, world, own, db)
     if name.startswith("livret"):
         return _livret_url(name, world, own, db)
     if name == "carnet_sign":
@@ -398,6 +413,45 @@ def _livret_url(name: str, world: World, own: bool, db: Session) -> str:
         "livret_situation_delete": "/supprimer",
     }[name]
     return f"/livret/situations/{situation.id}{suffix}"
+
+
+JURY_EXPECTED_NAMES = {name for name, _ in JURY_EXPECTED}
+
+
+def _jury_url(name: str, world: World, own: bool, db: Session) -> str:
+    from datetime import UTC, date, datetime
+
+    from vae.jury.models import Convocation, JuryMember, JurySession
+
+    def session_with(parcours, member):  # type: ignore[no-untyped-def]
+        jury = JurySession(
+            kind="professionnel", day=date(2027, 2, 9), place="Montreuil", capacity=10
+        )
+        db.add(jury)
+        db.flush()
+        if member is not None:
+            db.add(JuryMember(session_id=jury.id, user_id=member.id, quality="president"))
+        convocation = Convocation(
+            session_id=jury.id,
+            parcours_id=parcours.id,
+            at=datetime(2027, 2, 9, 9, tzinfo=UTC),
+            place="Montreuil",
+        )
+        db.add(convocation)
+        db.flush()
+        return jury, convocation
+
+    mine = session_with(world.own, world.people["jury_pro"])
+    other = session_with(world.foreign, None)
+    jury, convocation = mine if own else other
+    if name == "jury_sessions":
+        return "/jury/sessions"
+    if name == "jury_reschedule":
+        return f"/jury/convocations/{convocation.id}/horaire"
+    if name == "convocation_pdf":
+        return f"/convocations/{convocation.id}.pdf"
+    suffix = {"jury_session": "", "jury_assign": "/membres", "jury_convene": "/convocations"}
+    return f"/jury/sessions/{jury.id}{suffix[name]}"
 
 
 FORMS: dict[str, dict[str, str | list[str]]] = {
