@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from carnet.service import enrol
 from portal.accounts.passwords import hash_password
 from portal.demo_carnet import DEMO_NOW, fill_demo_carnet
+from portal.demo_livret import fill_demo_livret
 from portal.settings import Settings
 from vae.audit.service import Actor
 from vae.jury.models import JurySession, SessionKind
-from vae.jury.service import plan_session
+from vae.jury.service import assign_member, plan_session
 from vae.parcours.models import Parcours, Route
 from vae.parcours.service import HeldBlocInput
 from vae.people.models import (
@@ -315,6 +316,16 @@ PEOPLE = [
         manager="manager.carsat",
     ),
     _p(
+        "candidat.gc.vae.soumis",
+        F,
+        "Julie",
+        "Fabre",
+        "URSSAF Île-de-France",
+        Role.CANDIDAT,
+        job="Gestionnaire du recouvrement",
+        manager="manager.urssaf",
+    ),
+    _p(
         "candidat.gc.vae",
         F,
         "Sandrine",
@@ -359,6 +370,15 @@ PARCOURS = [
         (),
     ),
     ("candidat.gc.vae", "GC", Route.VAE, "tuteur.carsat", "manager.carsat", date(2026, 10, 12), ()),
+    (
+        "candidat.gc.vae.soumis",
+        "GC",
+        Route.VAE,
+        "tuteur.urssaf",
+        "manager.urssaf",
+        date(2026, 6, 1),
+        (),
+    ),
 ]
 
 
@@ -435,6 +455,8 @@ def create_demo(*, session: Session, settings: Settings) -> DemoReport:
         report.created += 1
     if fill_demo_carnet(session, users[_email("candidat.cos.formation")], DEMO_NOW):
         report.created += 1
+    if fill_demo_livret(session, users[_email("candidat.gc.vae.soumis")], DEMO_NOW):
+        report.created += 1
     _sessions(session, settings, report)
     session.flush()
     return report
@@ -477,7 +499,7 @@ def _sessions(session: Session, settings: Settings, report: DemoReport) -> None:
         if exists:
             report.existing += 1
             continue
-        plan_session(
+        planned_session = plan_session(
             session=session,
             actor=ACTOR,
             kind=kind,
@@ -487,6 +509,18 @@ def _sessions(session: Session, settings: Settings, report: DemoReport) -> None:
             months=settings.jury_months,
             exam_days=settings.jury_exam_days,
         )
+        if kind == SessionKind.PROFESSIONNEL:
+            for email, quality in (("presidente", "president"), ("expert.recouvrement", "expert")):
+                user = find_user(session, _email(email))
+                assert user is not None
+                assign_member(
+                    session=session,
+                    actor=ACTOR,
+                    jury_session=planned_session,
+                    user=user,
+                    quality=quality,
+                    now=DEMO_NOW,
+                )
         report.created += 1
 
 
