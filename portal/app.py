@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from sqlalchemy import Engine
@@ -35,6 +36,7 @@ from portal.views import (
     referentiel,
 )
 
+log = logging.getLogger("vae_portal")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -98,6 +100,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: a French page, the details stay in the server log."""
+    detail = exc.detail if isinstance(exc, HTTPException) else ""
+    if not detail:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return render(request, "error.html", {"status_code": 500, "detail": detail}, status_code=500)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -119,6 +129,7 @@ def create_app(
             404: http_error,
             405: http_error,
             413: http_error,
+            500: server_error,
         },
     )
     app.state.settings = settings

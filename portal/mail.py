@@ -8,6 +8,7 @@ import uuid
 from email.message import EmailMessage
 
 from portal.settings import Settings
+from vae.people.models import User
 
 log = logging.getLogger("vae_portal.mail")
 
@@ -32,3 +33,17 @@ def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> EmailM
     else:
         log.warning("mail to %s: %s\n%s", to, subject, body)
     return message
+
+
+def send_reset_mail(settings: Settings, user: User, token: str) -> None:
+    send_mail(
+        settings,
+        to=user.email,
+        subject="Réinitialisation de votre mot de passe",
+        body=(
+            f"Bonjour {user.first_name},\n\nPour choisir un nouveau mot de passe, ouvrez ce "
+            f"lien (valable {settings.token_hours} heures, une seule fois) :\n"
+            f"{settings.base_url}/reinitialisation/{token}\n\n"
+            "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."
+        ),
+    )

@@ -38,6 +38,7 @@ CSRF_HEADER = "x-csrf-token"
 MAX_FORM_FIELDS = 2000
 MAX_FORM_FILES = 20
 MAX_PART_SIZE = 2 * 1024 * 1024  # a text field; files have their own limits
+MAX_ID = 2**31 - 1
 
 
 def db(request: Request) -> Session:
@@ -60,6 +61,13 @@ def csrf_cookie_name(settings: Settings) -> str:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+def clean_text(value: str) -> str:
+    """Text as the person typed it, in one canonical form: browsers send CRLF from a plain form
+    and LF from htmx, and NUL characters (pasted from PDFs) are not text and PostgreSQL refuses
+    them."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
 @dataclass
@@ -87,12 +95,12 @@ class Ctx:
         if self.form is None:
             return default
         value = self.form.get(name, default)
-        return value if isinstance(value, str) else default
+        return clean_text(value) if isinstance(value, str) else default
 
     def fields(self, name: str) -> list[str]:
         if self.form is None:
             return []
-        return [v for v in self.form.getlist(name) if isinstance(v, str)]
+        return [clean_text(v) for v in self.form.getlist(name) if isinstance(v, str)]
 
     @property
     def htmx(self) -> bool:
@@ -100,17 +108,21 @@ class Ctx:
         return self.request.headers.get("hx-request") == "true"
 
     def int_field(self, name: str, default: int = -1) -> int:
-        """A whole number from the form; ``default`` when missing or malformed."""
+        """A whole number from the form; ``default`` when missing, malformed or out of range."""
         try:
-            return int(self.field(name))
+            value = int(self.field(name))
         except ValueError:
             return default
+        return value if -MAX_ID <= value <= MAX_ID else default
 
     def path_int(self, name: str) -> int:
         try:
-            return int(self.request.path_params[name])
+            value = int(self.request.path_params[name])
         except (KeyError, ValueError):
             raise HTTPException(404) from None
+        if not 0 < value <= MAX_ID:  # beyond any database integer: nothing there
+            raise HTTPException(404)
+        return value
 
     def not_found(self, what: str = "") -> HTTPException:
         """Audit the refusal and return the 404 to raise (existence is never leaked)."""
@@ -181,6 +193,39 @@ def sign_in_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/connexion?suite={quote(target, safe='/')}", status_code=303)
 
 
+def session_expired(ctx: Ctx) -> Response:
+    """A form sent after the session ended: nothing is saved, and nothing typed is lost either:
+    the texts come back to be copied (htmx gets a short notice in place of its target)."""
+    from portal.templating import render
+
+    texts = []
+    if ctx.form is not None:
+        for name, value in ctx.form.multi_items():
+            if isinstance(value, str) and name not in HIDDEN_FIELDS and value.strip():
+                texts.append((name, clean_text(value)))
+    context = {"texts": texts, "target": ctx.request.url.path}
+    if not ctx.htmx:
+        return render(ctx.request, "session_expired.html", context, status_code=401)
+    response = render(ctx.request, "_partials/session_expired.html", context, status_code=401)
+    # into the page's alert region, whatever the request targeted (the editor keeps its text)
+    response.headers["HX-Retarget"] = "#session-alert"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+HIDDEN_FIELDS = frozenset(
+    {
+        CSRF_FIELD,
+        "lock_version",
+        "base_number",
+        "password",
+        "current",
+        "confirm",
+        "content_hash",
+        "suite",
+    }
+)
+
 Handler = Callable[[Ctx], Response]
 
 
@@ -211,7 +256,11 @@ def view(action: Action) -> Callable[[Handler], Callable[[Request], Any]]:
             request.state.ctx = ctx
             if action is not Action.PUBLIC:
                 if ctx.user is None:
-                    response: Response = sign_in_redirect(request)
+                    response: Response = (
+                        sign_in_redirect(request)
+                        if request.method in SAFE_METHODS
+                        else session_expired(ctx)
+                    )
                     _apply_cookies(response, ctx)
                     return response
                 if not can(ctx.user, action):

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from portal.accounts.models import TokenPurpose
 from portal.accounts.service import AuthError, create_link, set_active, set_roles
-from portal.mail import send_mail
+from portal.mail import send_mail, send_reset_mail
 from portal.permissions import Action, grantable_roles, user_manageable
 from portal.templating import render
 from portal.web import Ctx, redirect, view
@@ -199,6 +199,7 @@ def _user_page(
     errors: dict[str, str] | None = None,
     link: str | None = None,
     status_code: int = 200,
+    notice: str = "",
 ) -> Response:
     assert ctx.user is not None
     return render(
@@ -211,6 +212,7 @@ def _user_page(
             "role_labels": ROLE_LABELS,
             "errors": errors or {},
             "link": link,
+            "notice": notice,
         },
         status_code=status_code,
     )
@@ -225,6 +227,10 @@ def user_detail(ctx: Ctx) -> Response:
 def user_roles(ctx: Ctx) -> Response:
     assert ctx.user is not None
     person = _manageable(ctx)
+    if person.id == ctx.user.id:
+        # nobody changes their own roles: a référent could otherwise name themself tutor, an
+        # administrator remove the last administration role
+        raise ctx.forbidden("self-roles")
     roles, role_error = _roles_from_form(ctx)
     # Roles the actor may not grant are kept as they are.
     roles |= person.roles - grantable_roles(ctx.user)
@@ -253,9 +259,31 @@ def user_active(ctx: Ctx) -> Response:
 
 @view(Action.MANAGE_USERS)
 def user_invite(ctx: Ctx) -> Response:
+    """Re-send an invitation to someone who never chose a password. For an account already in
+    use, only its owner gets a reset link by mail: an administrator or a référent never sees a
+    link that would let them sign in as someone else."""
     person = _manageable(ctx)
     if not person.is_active:
         return _user_page(ctx, person, {"invite": "Réactivez d'abord le compte."}, status_code=400)
+    if person.password_hash:
+        token = create_link(
+            session=ctx.db,
+            actor=ctx.actor,
+            user=person,
+            purpose=TokenPurpose.RESET,
+            now=ctx.now,
+            settings=ctx.settings,
+        )
+        ctx.db.commit()
+        send_reset_mail(ctx.settings, person, token)
+        return _user_page(
+            ctx,
+            person,
+            notice=(
+                f"Ce compte est déjà activé : un lien pour choisir un nouveau mot de passe a été "
+                f"envoyé à {person.email}, et à personne d'autre."
+            ),
+        )
     link = _invite(ctx, person)
     ctx.db.commit()
     _send_invitation(ctx, person, link)

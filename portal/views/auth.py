@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from portal.accounts.models import TokenPurpose
 from portal.accounts.service import AuthError, create_link, find_link, sign_in, sign_out, use_link
-from portal.mail import send_mail
+from portal.mail import send_reset_mail
 from portal.permissions import Action
 from portal.templating import render
 from portal.web import Ctx, redirect, session_cookie_name, view
@@ -121,17 +121,7 @@ def reset_request(ctx: Ctx) -> Response:
             settings=ctx.settings,
         )
         ctx.db.commit()
-        send_mail(
-            ctx.settings,
-            to=user.email,
-            subject="Réinitialisation de votre mot de passe",
-            body=(
-                f"Bonjour {user.first_name},\n\nPour choisir un nouveau mot de passe, ouvrez ce "
-                f"lien (valable {ctx.settings.token_hours} heures, une seule fois) :\n"
-                f"{ctx.settings.base_url}/reinitialisation/{token}\n\n"
-                "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."
-            ),
-        )
+        send_reset_mail(ctx.settings, user, token)
     # Same answer whether the account exists or not: addresses are not disclosed.
     return render(ctx.request, "auth/reset_sent.html")
 

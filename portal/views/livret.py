@@ -164,6 +164,8 @@ def add_situation(ctx: Ctx) -> Response:
 
 def _frozen(ctx: Ctx, parcours: Parcours) -> Response:
     ctx.db.rollback()
+    if ctx.htmx:
+        return render(ctx.request, "livret/_frozen.html", {"parcours": parcours}, status_code=409)
     livret = _livret(ctx, parcours)
     return render(
         ctx.request,

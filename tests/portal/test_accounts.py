@@ -16,6 +16,7 @@ from tests.portal.world import PASSWORD, build_world, sign_in_as
 from vae.audit.models import AuditEntry
 from vae.audit.service import verify
 from vae.orm import utcnow
+from vae.people.models import Role
 
 
 def _csrf(client: TestClient, path: str = "/connexion") -> str:
@@ -307,6 +308,7 @@ def test_referent_cannot_grant_jury_or_admin_roles(
 
 def test_expired_invitation_link(client: TestClient, db: Session, settings: Settings) -> None:
     world = build_world(db)
+    world.people["candidat"].password_hash = None  # invited, never activated
     token = sign_in_as(client, db, settings, world.people["admin"])
     response = client.post(
         f"/admin/utilisateurs/{world.people['candidat'].id}/invitation", data={"csrf_token": token}
@@ -366,3 +368,51 @@ def test_audit_chain_detects_a_deleted_row(db: Session) -> None:
     db.expire_all()
     broken = verify(db)
     assert not broken.ok and broken.broken_seq == seqs[3]
+
+
+def test_no_one_gets_a_link_to_an_account_already_in_use(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """Re-inviting an active account would let a référent sign in as a tutor: its owner gets a
+    reset link by mail instead, and the page shows none."""
+    world = build_world(db)
+    token = sign_in_as(client, db, settings, world.people["referent"])
+    response = client.post(
+        f"/admin/utilisateurs/{world.people['tuteur'].id}/invitation", data={"csrf_token": token}
+    )
+    assert response.status_code == 200
+    assert "/invitation/" not in response.text and "/reinitialisation/" not in response.text
+    assert "envoyé à tuteur@test.fr, et à personne d&#39;autre" in response.text
+    purposes = db.scalars(select(AccountToken.purpose)).all()
+    assert purposes == ["reset"]
+
+
+def test_nobody_changes_their_own_roles(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    world = build_world(db)
+    token = sign_in_as(client, db, settings, world.people["referent"])
+    response = client.post(
+        f"/admin/utilisateurs/{world.people['referent'].id}/roles",
+        data={"csrf_token": token, "roles": ["referent", "tuteur"]},
+    )
+    assert response.status_code == 403
+    assert world.people["referent"].roles == {Role.REFERENT}
+
+
+def test_form_text_is_normalised(client: TestClient, db: Session, settings: Settings) -> None:
+    """CRLF (plain forms) and LF (htmx) are the same text; NUL characters are dropped."""
+    from portal.web import clean_text
+
+    assert clean_text("a\r\nb\rc\x00d") == "a\nb\ncd"
+
+
+def test_huge_ids_answer_404_not_500(client: TestClient, db: Session, settings: Settings) -> None:
+    world = build_world(db)
+    sign_in_as(client, db, settings, world.people["admin"])
+    for path in (
+        "/parcours/99999999999999999999999",
+        "/livret/situations/99999999999999999",
+        "/parcours/1/carnet/versions/9999999999999999999/signer",
+    ):
+        assert client.get(path).status_code in (403, 404), path  # never a 500
