@@ -8,7 +8,7 @@ person may not see or act on the object: the web layer answers 404).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -187,6 +187,11 @@ def _validate(
     else:
         if day > today:
             errors["situation_date"] = "La situation observée ne peut pas être datée dans le futur."
+        elif day < parcours.start_date - timedelta(days=365):
+            errors["situation_date"] = (
+                "La situation observée date de plus d'un an avant le début du parcours : "
+                "vérifiez la date."
+            )
     if data.situation_kind not in {k.value for k in SituationKind}:
         errors["situation_kind"] = "Choisissez le type de situation observée."
     if not data.description.strip():
@@ -417,6 +422,29 @@ def can_record_milestone(user: User, parcours: Parcours) -> bool:
     )
 
 
+MILESTONE_ORDER = [k.value for k in MilestoneKind]
+
+
+def _milestone_date_problems(
+    session: Session, parcours: Parcours, kind: str, day: date
+) -> dict[str, str]:
+    if day < parcours.start_date - timedelta(days=90):
+        return {"day": "Cette date précède de beaucoup le début du parcours : vérifiez-la."}
+    if day > parcours.start_date + timedelta(days=3 * 365):
+        return {"day": "Cette date est trop éloignée du début du parcours : vérifiez-la."}
+    if kind not in MILESTONE_ORDER:
+        return {}
+    others = session.scalars(
+        select(Milestone).where(Milestone.parcours_id == parcours.id, Milestone.kind != kind)
+    )
+    rank = MILESTONE_ORDER.index(kind)
+    for other in others:
+        other_rank = MILESTONE_ORDER.index(other.kind)
+        if (other_rank < rank and other.day > day) or (other_rank > rank and other.day < day):
+            return {"day": "Les étapes se suivent : positionnement, mi-parcours, bilan final."}
+    return {}
+
+
 def save_milestone(
     *,
     session: Session,
@@ -441,6 +469,8 @@ def save_milestone(
         parsed = date.fromisoformat(day)
     except ValueError:
         errors["day"] = "Indiquez la date de l'étape (jj/mm/aaaa)."
+    if parsed is not None:
+        errors.update(_milestone_date_problems(session, parcours, kind, parsed))
     allowed = {
         pid for pid in (parcours.candidate_id, parcours.tutor_id, parcours.manager_id) if pid
     }

@@ -40,7 +40,12 @@ class Settings:
     session_max_hours: int = 12
     jury_months: tuple[int, ...] = (2, 4, 6, 10, 12)
     jury_exam_days: int = 15
+    # the 45-minute VAE interview: the candidate's presentation, then the jury's questions
+    interview_presentation_minutes: int = 15
     login_max_failures: int = 5
+    # Caisses reach the platform through one outgoing address: five failures from one IP would
+    # lock out a whole organisme, so the per-IP ceiling is higher (password spraying).
+    login_max_failures_per_ip: int = 20
     login_window_minutes: int = 15
     token_hours: int = 72
 
@@ -90,6 +95,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"setting JURY_MONTHS={months_raw!r} is not a list of months") from None
     if not months or any(not 1 <= m <= 12 for m in months):
         raise SettingsError(f"setting JURY_MONTHS={months_raw!r} must list months 1 to 12")
+    presentation = _int(config, "INTERVIEW_PRESENTATION_MINUTES", 15)
+    if not 1 <= presentation <= 44:
+        raise SettingsError(
+            f"setting INTERVIEW_PRESENTATION_MINUTES={presentation} must lie within 1 and 44 "
+            "(the questions take the rest of the 45-minute interview)"
+        )
     mail_backend = config("MAIL_BACKEND", default="console")
     if mail_backend not in ("console", "file", "smtp"):
         raise SettingsError(f"setting MAIL_BACKEND={mail_backend!r} must be console, file or smtp")
@@ -112,7 +123,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_max_hours=_int(config, "SESSION_MAX_HOURS", 12),
         jury_months=months,
         jury_exam_days=_int(config, "JURY_EXAM_DAYS", 15),
+        interview_presentation_minutes=presentation,
         login_max_failures=_int(config, "LOGIN_MAX_FAILURES", 5),
+        login_max_failures_per_ip=_int(config, "LOGIN_MAX_FAILURES_PER_IP", 20),
         login_window_minutes=_int(config, "LOGIN_WINDOW_MINUTES", 15),
         token_hours=_int(config, "TOKEN_HOURS", 72),
     )

@@ -60,7 +60,9 @@ def _failures(session: Session, *, email: str, ip: str, since: datetime) -> tupl
 def is_locked(session: Session, *, email: str, ip: str, now: datetime, settings: Settings) -> bool:
     since = now - timedelta(minutes=settings.login_window_minutes)
     by_email, by_ip = _failures(session, email=normalise_email(email), ip=ip, since=since)
-    return max(by_email, by_ip) >= settings.login_max_failures
+    return (
+        by_email >= settings.login_max_failures or by_ip >= settings.login_max_failures_per_ip
+    )
 
 
 def sign_in(

@@ -506,6 +506,8 @@ def test_policy_matrix(
         data = {"csrf_token": token, **FORMS.get(name, {})}
         response = client.post(url, data=data, follow_redirects=False)
     expected = EXPECTED[(name, method)][role][0 if own else 1]
+    if role == "anonymous" and method == "POST" and expected == 303:
+        expected = 401  # a form sent without a session: "session expirée", texts kept
     assert response.status_code == expected, f"{method} {url} as {role}: {response.status_code}"
     if expected == 404:
         assert "Page introuvable" in response.text or "plus valable" in response.text
