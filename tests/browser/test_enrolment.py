@@ -1,8 +1,9 @@
 """Enrolment journeys: a référent opens a parcours from the dashboard (errors first, htmx
 refresh of the held blocs), and an administrator does it without JavaScript.
 
-Both enrol the demo candidate Léa Martin (CPAM de la Gironde, already on a COS parcours) on
-the GC certification, on different start dates and routes: two distinct parcours.
+The référent enrols Léa Martin (CPAM de la Gironde, already on a COS parcours) on GC; the
+administrator enrols Julie Fabre (URSSAF Île-de-France, already on a GC parcours) on COS: one
+open parcours per candidate and CQP.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from playwright.sync_api import Page, expect
 
 PASSWORD = "Demo-CQP-2026!"
 LEA = "Léa Martin – Conseillère offres de services"
+JULIE = "Julie Fabre – Gestionnaire du recouvrement"
+COS = "RNCP35543"
 GC = "RNCP35729"
 
 
@@ -85,37 +88,37 @@ def test_administrator_enrols_without_javascript(
     _sign_in(page, "admin@demo.cqp.fr")
     _open_form(page, check_page)
     page.get_by_role("combobox", name="Organisme employeur").select_option(
-        label="CPAM de la Gironde"
+        label="URSSAF Île-de-France"
     )
-    page.get_by_role("combobox", name="Candidat", exact=True).select_option(label=LEA)
+    page.get_by_role("combobox", name="Candidat", exact=True).select_option(label=JULIE)
     page.get_by_role("combobox", name="Tuteur", exact=True).select_option(
-        label="Camille Noël – Conseillère experte"
+        label="Émilie Robin – Gestionnaire experte"
     )
     page.get_by_role("combobox", name="Manager", exact=True).select_option(
-        label="Julien Perrin – Responsable accueil"
+        label="Franck Chevalier – Manager de proximité"
     )
-    page.get_by_role("combobox", name="Certification", exact=True).select_option(GC)
+    page.get_by_role("combobox", name="Certification", exact=True).select_option(COS)
     page.get_by_label("VAE : livret 2 et entretien de 45 minutes avec le jury").check()
     page.get_by_label("Date de début du parcours").fill("2026-12-07")
-    # Without JavaScript both lists stay on the page: a bloc ticked in the COS list is refused
+    # Without JavaScript both lists stay on the page: a bloc ticked in the GC list is refused
     # with a message rather than silently dropped.
-    page.locator("#f-held-COS-MDR").check()
-    page.locator("#f-origin-COS-MDR").fill("CCP obtenu en 2024")
+    page.locator("#f-held-GC-MDR").check()
+    page.locator("#f-origin-GC-MDR").fill("CCP obtenu en 2024")
     _submit(page)
     expect(page.locator("#held_blocs-error")).to_contain_text(
-        "Des blocs sont cochés dans la liste du CQP COS"
+        "Des blocs sont cochés dans la liste du CQP GC"
     )
     expect(page.get_by_label("Date de début du parcours")).to_have_value("2026-12-07")
     check_page(page, "formulaire-erreur-sans-js")
 
-    page.locator("#f-held-COS-MDR").uncheck()
-    page.locator("#f-origin-COS-MDR").fill("")
-    page.locator("#f-held-GC-MDR").check()
-    page.locator("#f-origin-GC-MDR").fill("CCP obtenu en 2024")
-    page.locator("#f-obtained-GC-MDR").fill("2024-06-14")
+    page.locator("#f-held-GC-MDR").uncheck()
+    page.locator("#f-origin-GC-MDR").fill("")
+    page.locator("#f-held-COS-MDR").check()
+    page.locator("#f-origin-COS-MDR").fill("CCP obtenu en 2024")
+    page.locator("#f-obtained-COS-MDR").fill("2024-06-14")
     _submit(page)
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Parcours de Léa Martin")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Parcours de Julie Fabre")
     expect(page.get_by_text("VAE", exact=True)).to_be_visible()
     expect(page.get_by_text("CCP obtenu en 2024")).to_be_visible()
     check_page(page, "parcours-ouvert-sans-js")

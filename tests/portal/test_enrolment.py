@@ -162,7 +162,7 @@ def test_admin_enrols_in_any_organisme(client: TestClient, db: Session, settings
         "csrf_token": token,
         "employer": str(world.caf.id),
         "candidate": str(people["other_candidat"].id),
-        "certification": COS,
+        "certification": GC,  # their formation parcours is on COS
         "route": "vae",
         "tutor": str(people["other_tuteur"].id),
         "manager": str(people["other_manager"].id),
@@ -175,7 +175,7 @@ def test_admin_enrols_in_any_organisme(client: TestClient, db: Session, settings
     assert (parcours.employer_id, parcours.route, parcours.certification.code) == (
         world.caf.id,
         "vae",
-        COS,
+        GC,
     )
     assert parcours.held_blocs == []
     assert db.scalar(select(Carnet).where(Carnet.parcours_id == parcours.id)) is not None
@@ -191,10 +191,10 @@ def test_a_double_submission_opens_one_parcours(
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"]
     assert _count(db) == before + 1
-    # Another start date is another parcours.
+    # Another start date is not a second parcours towards the same CQP while one is open.
     third = _post(client, _valid(world, token, start_date="2027-01-04"))
-    assert third.status_code == 303 and third.headers["location"] != first.headers["location"]
-    assert _count(db) == before + 2
+    assert third.status_code == 400 and "a déjà un parcours en cours vers ce CQP" in third.text
+    assert _count(db) == before + 1
 
 
 # --- validation ------------------------------------------------------------------------------

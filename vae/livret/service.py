@@ -284,31 +284,34 @@ def save_profile(
 ) -> Livret:
     _writer_check(user, livret)
     errors: dict[str, str] = {}
-    if len(current_job) > MAX_SHORT or len(current_service) > MAX_SHORT:
-        errors["current_job"] = f"Ce champ ne doit pas dépasser {MAX_SHORT} caractères."
+    for name, value in (("current_job", current_job), ("current_service", current_service)):
+        if len(value) > MAX_SHORT:
+            errors[name] = f"Ce champ ne doit pas dépasser {MAX_SHORT} caractères."
     clean_career = []
     for i, job in enumerate(career):
         if not any(job.values()):
             continue
+        for key in ("job", "employer"):
+            if len(job.get(key, "")) > MAX_SHORT:
+                errors[f"career-{i}-{key}"] = f"{MAX_SHORT} caractères au plus."
         if not job.get("job"):
             errors[f"career-{i}-job"] = "Indiquez l'emploi."
         start = _parse_date(job.get("from", ""), f"career-{i}-from", errors, now.date())
         end = _parse_date(job.get("to", ""), f"career-{i}-to", errors, now.date())
         if start and end and end < start:
             errors[f"career-{i}-to"] = "La fin précède le début."
-        clean_career.append(
-            {k: job.get(k, "")[:MAX_SHORT] for k in ("job", "employer", "from", "to")}
-        )
+        clean_career.append({k: job.get(k, "") for k in ("job", "employer", "from", "to")})
     clean_trainings = []
     for i, training in enumerate(trainings):
         if not any(training.values()):
             continue
+        for key in ("title", "body"):
+            if len(training.get(key, "")) > MAX_SHORT:
+                errors[f"training-{i}-{key}"] = f"{MAX_SHORT} caractères au plus."
         if not training.get("title"):
             errors[f"training-{i}-title"] = "Indiquez l'intitulé."
         _parse_date(training.get("date", ""), f"training-{i}-date", errors, now.date())
-        clean_trainings.append(
-            {k: training.get(k, "")[:MAX_SHORT] for k in ("title", "body", "date")}
-        )
+        clean_trainings.append({k: training.get(k, "") for k in ("title", "body", "date")})
     if errors:
         raise LivretValidation(errors)
     submitted = {

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vae.audit.service import Actor, record
-from vae.parcours.models import HeldBloc, Parcours, Route
+from vae.parcours.models import HeldBloc, Parcours, ParcoursStatus, Route
 from vae.people.models import Organisation, OrganisationKind, Role, User
 from vae.referentiel.models import CertificationRecord
 
@@ -42,6 +43,19 @@ def open_parcours(
 ) -> Parcours:
     if not candidate.has_role(Role.CANDIDAT):
         raise ParcoursError("candidate", "Cette personne n'a pas le rôle candidat.")
+    already = session.scalar(
+        select(Parcours.id).where(
+            Parcours.candidate_id == candidate.id,
+            Parcours.certification_id == certification.id,
+            Parcours.status == ParcoursStatus.OPEN.value,
+        )
+    )
+    if already is not None:
+        raise ParcoursError(
+            "candidate",
+            f"{candidate.full_name} a déjà un parcours en cours vers ce CQP (parcours n° "
+            f"{already}) : complétez-le plutôt que d'en ouvrir un second.",
+        )
     if employer.kind != OrganisationKind.ORGANISME:
         raise ParcoursError("employer", "L'employeur doit être un organisme du Régime général.")
     if tutor is not None and not tutor.has_role(Role.TUTEUR):
