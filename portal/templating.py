@@ -28,7 +28,8 @@ def _date_fr(value: date | datetime | str | None) -> str:
         value = date.fromisoformat(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(PARIS)
-    return f"{value.day} {MONTHS_FR[value.month]} {value.year}"
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTHS_FR[value.month]} {value.year}"
 
 
 def _plural(count: int, singular: str, plural: str) -> str:
@@ -67,6 +68,14 @@ templates.env.globals["Role_MANAGER"] = Role.MANAGER
 templates.env.globals["Role_JURY_PRO"] = Role.JURY_PRO
 templates.env.globals["csrf"] = _csrf
 templates.env.globals["current_user"] = _current_user
+def _paris_datetime(value: datetime | None) -> str:
+    """« 12 mars 2027 à 14:05 », in French time."""
+    if value is None:
+        return ""
+    local = value.astimezone(PARIS)
+    return f"{_date_fr(local)} à {local.strftime('%H:%M')}"
+
+
 def _paris_time(value: datetime | None) -> str:
     """Wall-clock time in France for people (storage stays UTC)."""
     if value is None:
@@ -76,6 +85,7 @@ def _paris_time(value: datetime | None) -> str:
 
 templates.env.filters["date_fr"] = _date_fr
 templates.env.filters["paris_time"] = _paris_time
+templates.env.filters["paris_datetime"] = _paris_datetime
 templates.env.filters["paris_hm"] = lambda value: value.astimezone(PARIS).strftime("%H:%M")
 templates.env.globals["plural"] = _plural
 

@@ -256,6 +256,8 @@ def change_password(
     user = auth_session.user
     if not verify_password(user.password_hash, current):
         raise AuthError("current", "Le mot de passe actuel est incorrect.")
+    if new == current:
+        raise AuthError("password", "Choisissez un mot de passe différent de l'actuel.")
     _check_new_password(user, new, confirm)
     user.password_hash = hash_password(new)
     user.password_changed_at = now
