@@ -32,6 +32,7 @@ from portal.views import (
     livret,
     livret_annexes,
     livret_pdf,
+    pack,
     parcours,
     referentiel,
 )
@@ -86,6 +87,7 @@ def routes() -> list[BaseRoute]:
         *livret_annexes.routes,
         *livret_pdf.routes,
         *jury.routes,
+        *pack.routes,
         Mount("/static", app=StaticFiles(directory=str(REPO_ROOT / "static")), name="static"),
     ]
 

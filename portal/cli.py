@@ -139,6 +139,44 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 3
 
 
+def cmd_jury_packs(args: argparse.Namespace, settings: Settings) -> int:
+    """Every convened candidate's interview pack of a session, as one zip, with a progress bar.
+    Built in a read transaction (no write lock held meanwhile); the audit entry after."""
+    from portal.pdf.pack_batch import build_session_packs
+    from vae.audit.service import Actor, record
+    from vae.jury.models import JurySession, SessionKind
+
+    engine = _engine(settings)
+    with make_session_factory(engine)() as session:
+        jury_session = session.get(JurySession, args.session_id)
+        if jury_session is None or jury_session.kind != SessionKind.PROFESSIONNEL.value:
+            raise CliError(f"no jury professionnel session #{args.session_id}")
+        path = build_session_packs(session, jury_session, settings, progress=_progress_bar)
+        count = len(jury_session.convocations)
+    with _write_session(engine) as session, session.begin():
+        record(
+            session=session,
+            actor=Actor.system("vae-portal jury packs"),
+            action="jury.packs_build",
+            object_type="jury_session",
+            object_id=args.session_id,
+            details={"archive": path.name, "candidates": count},
+        )
+    print(f"{count} interview pack(s) in {path}")
+    return 0
+
+
+def _progress_bar(done: int, total: int, name: str) -> None:
+    width = 30
+    filled = width * done // total if total else width
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name}"[:100]
+    if sys.stderr.isatty():
+        end = "\n" if done == total else ""
+        print(f"\r{line:<100}", end=end, file=sys.stderr, flush=True)
+    elif done:
+        print(line, file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vae-portal", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit", required=True)
     verify = audit.add_parser("verify", help="walk the hash chain; non-zero exit when broken")
     verify.set_defaults(func=cmd_audit_verify)
+
+    jury = sub.add_parser("jury", help="jury sessions").add_subparsers(dest="jury", required=True)
+    packs = jury.add_parser("packs", help="every candidate's interview pack of a session (zip)")
+    packs.add_argument("session_id", type=int, metavar="SESSION_ID")
+    packs.set_defaults(func=cmd_jury_packs)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import carnet.models  # noqa: F401
 import portal.accounts.models  # noqa: F401
+import portal.pdf.pack_models  # noqa: F401
 import vae.audit.models  # noqa: F401
 import vae.jury.models  # noqa: F401
 import vae.livret.models  # noqa: F401

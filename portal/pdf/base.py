@@ -10,6 +10,7 @@ string a user typed goes through ``esc`` before it enters Paragraph markup.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -42,9 +44,18 @@ BOLD = "DejaVuSans-Bold"
 AUTHOR = "Plateforme CQP"
 
 
+def _cached_font(name: str, path: Path) -> TTFont:
+    """A TTF font whose word widths are memoised: platypus measures the same words over and over
+    while it breaks lines, and reportlab's pure-Python measure dominates the render time."""
+    font = TTFont(name, str(path))
+    measure = font.stringWidth
+    font.stringWidth = functools.lru_cache(maxsize=65536)(measure)  # type: ignore[method-assign]
+    return font
+
+
 def _register_fonts() -> None:
-    pdfmetrics.registerFont(TTFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFont(_cached_font(REGULAR, FONT_DIR / "DejaVuSans.ttf"))
+    pdfmetrics.registerFont(_cached_font(BOLD, FONT_DIR / "DejaVuSans-Bold.ttf"))
     # No italic face is shipped: <i> falls back to the upright faces rather than failing.
     pdfmetrics.registerFontFamily(
         REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD
@@ -52,6 +63,8 @@ def _register_fonts() -> None:
 
 
 _register_fonts()
+# Binary streams instead of ASCII85: smaller files, less work (every reader handles them).
+rl_config.useA85 = 0
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 18 * mm

@@ -288,8 +288,14 @@ def _field_labels() -> dict[str, str]:
 
 @view(Action.EDIT_LIVRET)
 def delete_situation(ctx: Ctx) -> Response:
+    """GET asks for confirmation (weeks of writing go with one click otherwise); POST deletes."""
     assert ctx.user is not None
     situation, parcours = _situation(ctx)
+    if ctx.request.method == "GET":
+        if situation.livret.parcours.candidate_id != ctx.user.id:
+            raise ctx.forbidden()
+        return render(ctx.request, "livret/delete.html",
+                      {"situation": situation, "parcours": parcours})
     try:
         stored = service.delete_situation(
             session=ctx.db, actor=ctx.actor, user=ctx.user, situation=situation, now=ctx.now
@@ -469,7 +475,7 @@ routes = [
     Route(
         "/livret/situations/{situation_id:int}/supprimer",
         delete_situation,
-        methods=["POST"],
+        methods=["GET", "POST"],
         name="livret_situation_delete",
     ),
 ]

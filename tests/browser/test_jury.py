@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
 PASSWORD = "Demo-CQP-2026!"
 
@@ -55,7 +56,7 @@ def test_administrator_builds_a_session_and_convenes(
     )
     page.get_by_label("Heure de passage").fill("10:15")
     page.get_by_role("button", name="Convoquer").click()
-    expect(page.get_by_role("cell", name="Julie Fabre", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Julie Fabre", exact=True)).to_be_visible()
     page.get_by_label("Candidat", exact=True).select_option(
         label="Léa Martin – COS formation – CPAM de la Gironde"
     )
@@ -69,5 +70,14 @@ def test_administrator_builds_a_session_and_convenes(
     _sign_in(page, "presidente@demo.cqp.fr")
     page.get_by_role("link", name="Jurys", exact=True).click()
     page.get_by_role("link", name="8 avril 2027").click()
-    expect(page.get_by_role("cell", name="Julie Fabre", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Julie Fabre", exact=True)).to_be_visible()
     check_page(page, "session-presidente")
+    page.get_by_role("link", name="dossier d'entretien de Julie Fabre").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dossier d'entretien")
+    expect(page.get_by_role("main")).to_contain_text("Julie Fabre")
+    check_page(page, "dossier-entretien")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger le dossier complet").click()
+    pdf = PdfReader(download.value.path())
+    titles = [item.title for item in pdf.outline if not isinstance(item, list)]
+    assert len(pdf.pages) > 5 and titles, titles

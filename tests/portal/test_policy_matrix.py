@@ -141,6 +141,7 @@ LIVRET_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     | {"candidat": (303, 404), "admin": (403, 403)},
     ("livret_autosave", "POST"): _only({"candidat": (200, 404)}),
     ("livret_situation_delete", "POST"): _only({"candidat": (303, 404)}),
+    ("livret_situation_delete", "GET"): _only({"candidat": (200, 404)}),  # confirmation
 }
 EXPECTED.update(LIVRET_EXPECTED)
 
@@ -156,6 +157,20 @@ JURY_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("convocation_pdf", "GET"): _only({"candidat": (200, 404), "admin": (200, 200)}),
 }
 EXPECTED.update(JURY_EXPECTED)
+
+# The interview packs: the session's members and the administrators, 404 for anyone else.
+# own: a session the jury member sits on, world.own convened; foreign: a session without them,
+# world.foreign convened (a formation pack for the administrator).
+PACK_READ = _signed(404) | {"jury_pro": (200, 404), "admin": (200, 200)}
+PACK_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
+    ("jury_pack", "GET"): PACK_READ,
+    ("jury_pack_pdf", "GET"): PACK_READ,
+    ("jury_session_packs", "GET"): PACK_READ,
+    # a batch is already running for the session: nothing is launched, the page follows
+    ("jury_session_packs", "POST"): _signed(404) | {"jury_pro": (303, 404), "admin": (303, 303)},
+    ("jury_session_packs_zip", "GET"): PACK_READ,
+}
+EXPECTED.update(PACK_EXPECTED)
 
 # The livret PDF: whoever sees the parcours (an empty draft when nothing is written yet);
 # world.foreign follows the formation route, it has no livret: 404 for the administrator too.
@@ -233,6 +248,8 @@ def _url(name: str, world: World, role: str, own: bool, db: Session, settings: S
         }[name]
     if name in JURY_EXPECTED_NAMES:
         return _jury_url(name, world, own, db)
+    if name in PACK_EXPECTED_NAMES:
+        return _pack_url(name, world, own, db, settings)
     if name.startswith("livret"):
         return _livret_url(name, world, own, db)
     if name == "carnet_sign":
@@ -452,6 +469,47 @@ def _jury_url(name: str, world: World, own: bool, db: Session) -> str:
         return f"/convocations/{convocation.id}.pdf"
     suffix = {"jury_session": "", "jury_assign": "/membres", "jury_convene": "/convocations"}
     return f"/jury/sessions/{jury.id}{suffix[name]}"
+
+
+PACK_EXPECTED_NAMES = {name for name, _ in PACK_EXPECTED}
+
+
+def _pack_url(name: str, world: World, own: bool, db: Session, settings: Settings) -> str:
+    """A session with one convocation; a running batch (the POST launches nothing) and a
+    finished one with its zip on disk."""
+    from datetime import UTC, date, datetime
+
+    from portal.pdf.pack_batch import packs_folder
+    from portal.pdf.pack_models import PackBatch
+    from vae.jury.models import Convocation, JuryMember, JurySession
+
+    parcours, member = (world.own, world.people["jury_pro"]) if own else (world.foreign, None)
+    jury = JurySession(kind="professionnel", day=date(2027, 2, 9), place="Montreuil", capacity=10)
+    db.add(jury)
+    db.flush()
+    if member is not None:
+        db.add(JuryMember(session_id=jury.id, user_id=member.id, quality="president"))
+    convocation = Convocation(
+        session_id=jury.id,
+        parcours_id=parcours.id,
+        at=datetime(2027, 2, 9, 9, tzinfo=UTC),
+        place="Montreuil",
+    )
+    db.add(convocation)
+    now = datetime.now(UTC)
+    archive = f"matrix-{jury.id}.zip"
+    folder = packs_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / archive).write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip
+    db.add(PackBatch(session_id=jury.id, status="termine", archive=archive, finished_at=now))
+    db.add(PackBatch(session_id=jury.id, status="en_cours", started_at=now, updated_at=now))
+    db.flush()
+    return {
+        "jury_pack": f"/jury/convocations/{convocation.id}/dossier",
+        "jury_pack_pdf": f"/jury/convocations/{convocation.id}/dossier.pdf",
+        "jury_session_packs": f"/jury/sessions/{jury.id}/dossiers",
+        "jury_session_packs_zip": f"/jury/sessions/{jury.id}/dossiers.zip",
+    }[name]
 
 
 FORMS: dict[str, dict[str, str | list[str]]] = {
