@@ -110,3 +110,28 @@ def test_admin_plans_composes_and_convenes(
     sign_in_as(client, db, settings, world.people["jury_pro"])
     assert client.get(f"/parcours/{world.own.id}").status_code == 200  # now evaluates them
     assert client.get(f"/parcours/{world.foreign.id}").status_code == 404
+
+
+def test_referent_records_a_trainer_on_the_parcours(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    world = build_world(db)
+    token = sign_in_as(client, db, settings, world.people["referent"])
+    url = f"/parcours/{world.own.id}/formateurs"
+    unknown = client.post(url, data={"csrf_token": token, "email": "personne@test.fr"})
+    assert unknown.status_code == 400 and 'id="trainer-error"' in unknown.text
+    added = client.post(
+        url, data={"csrf_token": token, "email": "JuryPro@test.fr"}, follow_redirects=False
+    )
+    assert added.status_code == 303
+    assert [t.id for t in world.own.trainers] == [world.people["jury_pro"].id]
+    page = client.get(f"/parcours/{world.own.id}")
+    assert "Jurypro Test" in page.text
+    removed = client.post(
+        f"{url}/{world.people['jury_pro'].id}/retirer",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    db.refresh(world.own)
+    assert world.own.trainers == []

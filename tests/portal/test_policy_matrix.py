@@ -157,6 +157,12 @@ JURY_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("convocation_pdf", "GET"): _only({"candidat": (200, 404), "admin": (200, 200)}),
 }
 EXPECTED.update(JURY_EXPECTED)
+EXPECTED.update(
+    {
+        ("parcours_trainer_add", "POST"): _only({"referent": (400, 404), "admin": (400, 400)}),
+        ("parcours_trainer_remove", "POST"): _only({"referent": (303, 404), "admin": (303, 303)}),
+    }
+)
 
 # The interview packs: the session's members and the administrators, 404 for anyone else.
 # own: a session the jury member sits on, world.own convened; foreign: a session without them,
@@ -208,6 +214,11 @@ def _url(name: str, world: World, role: str, own: bool, db: Session, settings: S
         return "/referentiel/RNCP35543" if own else "/referentiel/RNCP99999"
     if name == "referentiel_bloc":
         return "/referentiel/RNCP35543/POS" if own else "/referentiel/RNCP35729/POS"
+    if name in ("parcours_trainer_add", "parcours_trainer_remove"):
+        parcours = world.own if own else world.foreign
+        if name == "parcours_trainer_add":
+            return f"/parcours/{parcours.id}/formateurs"
+        return f"/parcours/{parcours.id}/formateurs/{world.people['tuteur'].id}/retirer"
     if name == "parcours":
         return f"/parcours/{(world.own if own else world.foreign).id}"
     if name in ("admin_user", "admin_user_roles", "admin_user_active", "admin_user_invite"):

@@ -276,3 +276,22 @@ def test_jury_members_see_only_their_convened_candidates(db: Session) -> None:
     expert.organisation_id = world.cpam.id  # never a candidate of one's own organisme
     db.flush()
     assert parcours_visible(db, expert, world.own.id) is None
+
+
+def test_a_trainer_of_the_candidate_may_not_sit_on_their_jury(db: Session) -> None:
+    from vae.parcours.service import add_trainer
+
+    world = build_world(db)
+    jury, expert = _ready(db, world)
+    add_trainer(session=db, actor=SYSTEM, parcours=world.own, trainer=expert, now=NOW)
+    with pytest.raises(JuryRuleViolation) as refused:
+        convene(
+            session=db,
+            actor=SYSTEM,
+            jury_session=jury,
+            parcours=world.own,
+            at=datetime(2027, 2, 9, 9, 30, tzinfo=UTC),
+            not_ready=None,
+            now=NOW,
+        )
+    assert "Maladie Expert a été tuteur ou formateur de Candidat Test" in str(refused.value)

@@ -103,6 +103,7 @@ def candidate_facts(parcours: Parcours) -> CandidateFacts:
         branche=parcours.employer.branche,
         management_line=frozenset(line),
         tutor_id=parcours.tutor_id,
+        trainer_ids=frozenset(t.id for t in parcours.trainers),
     )
 
 

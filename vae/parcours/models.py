@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vae.orm import Base, UTCDateTime, utcnow
@@ -24,6 +24,14 @@ ROUTE_LABELS = {Route.FORMATION: "Formation", Route.VAE: "VAE"}
 class ParcoursStatus(enum.StrEnum):
     OPEN = "en_cours"
     CLOSED = "clos"
+
+
+parcours_trainers = Table(
+    "parcours_trainers",
+    Base.metadata,
+    Column("parcours_id", ForeignKey("parcours.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+)
 
 
 class Parcours(Base):
@@ -47,6 +55,7 @@ class Parcours(Base):
     manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
     employer: Mapped[Organisation] = relationship()
     certification: Mapped[CertificationRecord] = relationship()
+    trainers: Mapped[list[User]] = relationship(secondary=parcours_trainers, order_by="User.id")
     held_blocs: Mapped[list[HeldBloc]] = relationship(
         back_populates="parcours", cascade="all, delete-orphan", order_by="HeldBloc.id"
     )

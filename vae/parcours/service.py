@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,3 +112,42 @@ def open_parcours(
         },
     )
     return parcours
+
+
+def add_trainer(
+    *, session: Session, actor: Actor, parcours: Parcours, trainer: User, now: datetime
+) -> None:
+    """Record someone who trained the candidate: they may not sit on the candidate's jury."""
+    if trainer.id == parcours.candidate_id:
+        raise ParcoursError("trainer", "Le candidat ne peut pas être son propre formateur.")
+    if any(t.id == trainer.id for t in parcours.trainers):
+        raise ParcoursError("trainer", f"{trainer.full_name} est déjà indiqué(e) comme formateur.")
+    parcours.trainers.append(trainer)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="parcours.trainer_add",
+        object_type="parcours",
+        object_id=parcours.id,
+        subject_id=parcours.candidate_id,
+        now=now,
+        details={"trainer": trainer.id},
+    )
+
+
+def remove_trainer(
+    *, session: Session, actor: Actor, parcours: Parcours, trainer_id: int, now: datetime
+) -> None:
+    parcours.trainers = [t for t in parcours.trainers if t.id != trainer_id]
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="parcours.trainer_remove",
+        object_type="parcours",
+        object_id=parcours.id,
+        subject_id=parcours.candidate_id,
+        now=now,
+        details={"trainer": trainer_id},
+    )
