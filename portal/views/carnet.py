@@ -74,8 +74,25 @@ def _competence(ctx: Ctx, data: CarnetData) -> tuple[Competence, CompetenceRecor
     raise ctx.not_found()
 
 
-def _conflict_template(ctx: Ctx) -> str:
-    return "carnet/_conflict.html" if ctx.htmx else "carnet/conflict.html"
+def _conflict(
+    ctx: Ctx,
+    parcours: Parcours,
+    competence: Competence | None,
+    kind: str,
+    current: object,
+    mine: object,
+) -> Response:
+    """409: what is stored now beside what the person sent, nothing overwritten nor lost."""
+    template = "carnet/_conflict.html" if ctx.htmx else "carnet/conflict.html"
+    context = {
+        "parcours": parcours,
+        "competence": competence,
+        "kind": kind,
+        "current": current,
+        "mine": mine,
+        **LABELS,
+    }
+    return render(ctx.request, template, context, status_code=409)
 
 
 def _carnet_context(ctx: Ctx, data: CarnetData, **extra: Any) -> dict[str, Any]:
@@ -124,18 +141,13 @@ def self_assess(ctx: Ctx) -> Response:
     except CarnetConflict as conflict:
         ctx.db.rollback()
         current = conflict.current
-        return render(
-            ctx.request,
-            _conflict_template(ctx),
-            {
-                "parcours": parcours,
-                "competence": competence,
-                "kind": "self",
-                "current": current,
-                "mine": {"level": ctx.field("level"), "comment": ctx.field("comment")},
-                **LABELS,
-            },
-            status_code=409,
+        return _conflict(
+            ctx,
+            parcours,
+            competence,
+            "self",
+            current,
+            {"level": ctx.field("level"), "comment": ctx.field("comment")},
         )
     ctx.db.commit()
     if ctx.htmx:
@@ -207,19 +219,7 @@ def attest(ctx: Ctx) -> Response:
         return render(ctx.request, template, context, status_code=400)
     except CarnetConflict as conflict:
         ctx.db.rollback()
-        return render(
-            ctx.request,
-            _conflict_template(ctx),
-            {
-                "parcours": parcours,
-                "competence": competence,
-                "kind": "attestation",
-                "current": conflict.current,
-                "mine": submitted,
-                **LABELS,
-            },
-            status_code=409,
-        )
+        return _conflict(ctx, parcours, competence, "attestation", conflict.current, submitted)
     ctx.db.commit()
     return redirect(f"/parcours/{parcours.id}/carnet/versions/{version.id}/signer")
 
@@ -269,18 +269,8 @@ def sign_version(ctx: Ctx) -> Response:
         raise ctx.not_found() from None
     except CarnetConflict:
         ctx.db.rollback()
-        return render(
-            ctx.request,
-            _conflict_template(ctx),
-            {
-                "parcours": parcours,
-                "competence": competence,
-                "kind": "signature",
-                "current": ctx.db.get(AttestationVersion, version.id),
-                "mine": None,
-                **LABELS,
-            },
-            status_code=409,
+        return _conflict(
+            ctx, parcours, competence, "signature", ctx.db.get(AttestationVersion, version.id), None
         )
     ctx.db.commit()
     return redirect(f"/parcours/{parcours.id}/carnet#c-{key}")
@@ -329,18 +319,13 @@ def milestone(ctx: Ctx) -> Response:
         return render(ctx.request, "carnet/carnet.html", context, status_code=400)
     except CarnetConflict as conflict:
         ctx.db.rollback()
-        return render(
-            ctx.request,
-            _conflict_template(ctx),
-            {
-                "parcours": parcours,
-                "competence": None,
-                "kind": "milestone",
-                "current": conflict.current,
-                "mine": None,
-                **LABELS,
-            },
-            status_code=409,
+        return _conflict(
+            ctx,
+            parcours,
+            None,
+            "milestone",
+            conflict.current,
+            {"day": ctx.field("day"), "notes": ctx.field("notes")},
         )
     ctx.db.commit()
     return redirect(f"/parcours/{parcours.id}/carnet#jalons")

@@ -179,3 +179,21 @@ def test_worklist_counts_pending_attestations(
     assert "18 sur 18" in page.text  # COS, no held bloc
     _attest_and_sign(client, world, token)
     assert "17 sur 18" in client.get("/carnets").text
+
+
+def test_milestone_conflict_keeps_the_typed_notes(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    world = build_world(db)
+    token = sign_in_as(client, db, settings, world.people["tuteur"])
+    url = f"/parcours/{world.own.id}/carnet/jalons/positionnement"
+    form = {
+        "csrf_token": token,
+        "day": "2026-09-10",
+        "other_participants": "Mme Durand",
+        "lock_version": "0",
+    }
+    assert client.post(url, data={**form, "notes": "Première"}).status_code == 200
+    stale = client.post(url, data={**form, "notes": "Mes notes de l'autre onglet"})
+    assert stale.status_code == 409
+    assert "Mes notes de l&#39;autre onglet" in stale.text and "Première" in stale.text
