@@ -66,7 +66,6 @@ class Problem:
     message: str
 
 
-QUALITY_LABELS = {"president": "président(e)", "expert": "expert(e) métier"}
 
 
 def member_problems(member: MemberFacts) -> list[Problem]:
