@@ -6,6 +6,7 @@ import carnet.models  # noqa: F401
 import portal.accounts.models  # noqa: F401
 import portal.pdf.pack_models  # noqa: F401
 import vae.audit.models  # noqa: F401
+import vae.decision.models  # noqa: F401
 import vae.jury.models  # noqa: F401
 import vae.livret.models  # noqa: F401
 import vae.parcours.models  # noqa: F401

@@ -12,6 +12,7 @@ import enum
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from vae.decision.models import NationalDossier
 from vae.jury.models import Convocation, JuryMember
 from vae.parcours.models import Parcours
 from vae.people.models import Role, User
@@ -34,6 +35,16 @@ class Action(enum.StrEnum):
     VIEW_JURY_SESSIONS = "view_jury_sessions"  # the sessions one sits on (all: administrators)
     MANAGE_JURY = "manage_jury"  # plan sessions, compose juries, convene candidates
     VIEW_CONVOCATION = "view_convocation"  # a candidate's own convocation
+    EVALUATE = "evaluate"  # fill the grid, write and sign the avis (members of the session)
+    VIEW_EVALUATION = "view_evaluation"  # read a grid and its avis
+    FILE_RECOURS = "file_recours"  # the candidate appeals against the avis
+    RECORD_PREREQUISITE = "record_prerequisite"  # Pass, Prem'ss… on the parcours
+    DELIBERATE = "deliberate"  # national jury: decisions per bloc
+    PROCLAIM = "proclaim"  # national jury: proclaim a session
+    MANAGE_NATIONAL = "manage_national"  # put signed dossiers on a national session's agenda
+    VIEW_CERTIFICATE = "view_certificate"  # download one's own CCP / CQP (and its badge)
+    REVOKE_CERTIFICATE = "revoke_certificate"
+    VIEW_STATISTICS = "view_statistics"
 
 
 ALL_ROLES = frozenset(Role)
@@ -55,6 +66,16 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.VIEW_JURY_SESSIONS: frozenset({Role.JURY_PRO, Role.ADMIN}),
     Action.MANAGE_JURY: frozenset({Role.ADMIN}),
     Action.VIEW_CONVOCATION: frozenset({Role.CANDIDAT, Role.ADMIN}),
+    Action.EVALUATE: frozenset({Role.JURY_PRO}),
+    Action.VIEW_EVALUATION: frozenset({Role.JURY_PRO, Role.JURY_NATIONAL, Role.ADMIN}),
+    Action.FILE_RECOURS: frozenset({Role.CANDIDAT}),
+    Action.RECORD_PREREQUISITE: frozenset({Role.REFERENT, Role.ADMIN}),
+    Action.DELIBERATE: frozenset({Role.JURY_NATIONAL, Role.ADMIN}),
+    Action.PROCLAIM: frozenset({Role.JURY_NATIONAL, Role.ADMIN}),
+    Action.MANAGE_NATIONAL: frozenset({Role.ADMIN}),
+    Action.VIEW_CERTIFICATE: frozenset({Role.CANDIDAT, Role.ADMIN}),
+    Action.REVOKE_CERTIFICATE: frozenset({Role.ADMIN}),
+    Action.VIEW_STATISTICS: frozenset({Role.ADMIN}),
 }
 
 # A référent enrols people of their organisme; jury and administration roles are Ucanss's.
@@ -94,8 +115,9 @@ def parcours_clause(user: User) -> ColumnElement[bool]:
             .where(JuryMember.user_id == user.id)
         )
         clauses.append(and_(Parcours.id.in_(sits_on), Parcours.employer_id != user.organisation_id))
-    # The national jury sees the dossiers submitted to it: that comes with the deliberation
-    # feature; until then it sees no parcours.
+    if Role.JURY_NATIONAL in roles:
+        # the jury paritaire national is one standing body: it sees the dossiers on its agenda
+        clauses.append(Parcours.id.in_(select(NationalDossier.parcours_id)))
     return or_(*clauses) if clauses else false()
 
 

@@ -48,6 +48,20 @@ class Settings:
     login_max_failures_per_ip: int = 20
     login_window_minutes: int = 15
     token_hours: int = 72
+    # the candidate may appeal against the avis of the jury professionnel within this period
+    recours_days: int = 15
+    # prerequisites of the CQP per route (keys of vae.decision.rules.PREREQUISITE_LABELS)
+    cqp_prerequisites_formation: tuple[str, ...] = ("pass", "premss")
+    cqp_prerequisites_vae: tuple[str, ...] = ()
+    # the platform's sealing key and certificate (PEM); outside production a self-signed pair
+    # is generated under DATA_DIR/keys on first use
+    seal_key_file: Path | None = None
+    seal_cert_file: Path | None = None
+
+    def cqp_prerequisites(self, route: str) -> tuple[str, ...]:
+        return (
+            self.cqp_prerequisites_formation if route == "formation" else self.cqp_prerequisites_vae
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,6 +115,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"setting INTERVIEW_PRESENTATION_MINUTES={presentation} must lie within 1 and 44 "
             "(the questions take the rest of the 45-minute interview)"
         )
+    prerequisites = {
+        route: _prerequisites(config, f"CQP_PREREQUISITES_{route.upper()}", default)
+        for route, default in (("formation", "pass,premss"), ("vae", ""))
+    }
+    seal_key = config("SEAL_KEY_FILE", default="")
+    seal_cert = config("SEAL_CERT_FILE", default="")
+    if bool(seal_key) != bool(seal_cert):
+        raise SettingsError("settings SEAL_KEY_FILE and SEAL_CERT_FILE go together")
     mail_backend = config("MAIL_BACKEND", default="console")
     if mail_backend not in ("console", "file", "smtp"):
         raise SettingsError(f"setting MAIL_BACKEND={mail_backend!r} must be console, file or smtp")
@@ -128,4 +150,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_max_failures_per_ip=_int(config, "LOGIN_MAX_FAILURES_PER_IP", 20),
         login_window_minutes=_int(config, "LOGIN_WINDOW_MINUTES", 15),
         token_hours=_int(config, "TOKEN_HOURS", 72),
+        recours_days=_int(config, "RECOURS_DAYS", 15),
+        cqp_prerequisites_formation=prerequisites["formation"],
+        cqp_prerequisites_vae=prerequisites["vae"],
+        seal_key_file=Path(seal_key) if seal_key else None,
+        seal_cert_file=Path(seal_cert) if seal_cert else None,
     )
+
+
+def _prerequisites(config: Config, name: str, default: str) -> tuple[str, ...]:
+    from vae.decision.rules import PREREQUISITE_LABELS
+
+    raw = config(name, default=default)
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    unknown = [k for k in keys if k not in PREREQUISITE_LABELS]
+    if unknown:
+        known = ", ".join(PREREQUISITE_LABELS)
+        raise SettingsError(f"setting {name}={raw!r}: unknown prerequisite(s) (known: {known})")
+    return keys

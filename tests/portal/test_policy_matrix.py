@@ -6,6 +6,10 @@ to the router without an entry below makes ``test_every_route_has_an_expectation
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from pathlib import Path
+
 import pytest
 from sqlalchemy.orm import Session
 from starlette.routing import Mount, Route
@@ -186,6 +190,16 @@ LIVRET_PDF_EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
 }
 EXPECTED.update(LIVRET_PDF_EXPECTED)
 
+# Further features keep their expectations in ``tests/portal/policy_<feature>.py``: each module
+# has ``EXPECTED`` (same shape as above) and ``url(name, world, role, own, db, settings)``.
+EXTENSIONS = [
+    importlib.import_module(f"tests.portal.{info.name}")
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda i: i.name)
+    if info.name.startswith("policy_")
+]
+for _extension in EXTENSIONS:
+    EXPECTED.update(_extension.EXPECTED)
+
 
 def _router_routes() -> list[tuple[str, str, Route]]:
     found = []
@@ -257,6 +271,9 @@ def _url(name: str, world: World, role: str, own: bool, db: Session, settings: S
             "livret_annex_upload": f"/livret/situations/{annex.situation_id}/annexes",
             "livret_annex_delete": f"/livret/annexes/{annex.id}/supprimer",
         }[name]
+    for extension in EXTENSIONS:
+        if (name, "GET") in extension.EXPECTED or (name, "POST") in extension.EXPECTED:
+            return str(extension.url(name, world, role, own, db, settings))
     if name in JURY_EXPECTED_NAMES:
         return _jury_url(name, world, own, db)
     if name in PACK_EXPECTED_NAMES:

@@ -1,0 +1,1 @@
+"""Decisions: the evaluation grid, the avis, the national deliberation, certificates."""
