@@ -1,6 +1,9 @@
-"""A parcours summary, visible to the people the object rules allow; its trainers."""
+"""A parcours summary, visible to the people the object rules allow; its trainers and the
+prerequisites of the CQP."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -8,6 +11,8 @@ from starlette.routing import Route
 from portal.permissions import Action, parcours_visible
 from portal.templating import render
 from portal.web import Ctx, redirect, view
+from vae.decision import prerequisites
+from vae.decision.rules import PREREQUISITE_LABELS
 from vae.parcours.models import ROUTE_LABELS, Parcours
 from vae.parcours.models import Route as ParcoursRoute
 from vae.parcours.service import ParcoursError, add_trainer, remove_trainer
@@ -44,6 +49,9 @@ def _page(
             "certification": referentiel.certification(parcours.certification.code),
             "route_label": ROUTE_LABELS[ParcoursRoute(parcours.route)],
             "can_manage": _can_manage(ctx, parcours),
+            "prerequisites": prerequisites.recorded(ctx.db, parcours.id),
+            "required_prerequisites": ctx.settings.cqp_prerequisites(parcours.route),
+            "prerequisite_labels": PREREQUISITE_LABELS,
             "errors": errors or {},
             "form": ctx.form,
         },
@@ -91,6 +99,47 @@ def trainer_remove(ctx: Ctx) -> Response:
     return redirect(f"/parcours/{parcours.id}#formateurs")
 
 
+@view(Action.RECORD_PREREQUISITE)
+def prerequisite_add(ctx: Ctx) -> Response:
+    parcours = _visible(ctx)
+    if not _can_manage(ctx, parcours):
+        raise ctx.forbidden()
+    try:
+        completed_on = date.fromisoformat(ctx.field("completed_on"))
+    except ValueError:
+        return _page(ctx, parcours, {"completed_on": "Indiquez une date valide."}, 400)
+    try:
+        prerequisites.record_prerequisite(
+            session=ctx.db,
+            actor=ctx.actor,
+            parcours=parcours,
+            key=ctx.field("prerequisite"),
+            completed_on=completed_on,
+            now=ctx.now,
+        )
+    except prerequisites.PrerequisiteError as error:
+        ctx.db.rollback()
+        return _page(ctx, parcours, {error.field: error.message}, 400)
+    ctx.db.commit()
+    return redirect(f"/parcours/{parcours.id}#prerequis")
+
+
+@view(Action.RECORD_PREREQUISITE)
+def prerequisite_remove(ctx: Ctx) -> Response:
+    parcours = _visible(ctx)
+    if not _can_manage(ctx, parcours):
+        raise ctx.forbidden()
+    prerequisites.remove_prerequisite(
+        session=ctx.db,
+        actor=ctx.actor,
+        parcours=parcours,
+        key=ctx.request.path_params["key"],
+        now=ctx.now,
+    )
+    ctx.db.commit()
+    return redirect(f"/parcours/{parcours.id}#prerequis")
+
+
 routes = [
     Route("/parcours/{parcours_id:int}", detail, methods=["GET"], name="parcours"),
     Route(
@@ -104,5 +153,17 @@ routes = [
         trainer_remove,
         methods=["POST"],
         name="parcours_trainer_remove",
+    ),
+    Route(
+        "/parcours/{parcours_id:int}/prerequis",
+        prerequisite_add,
+        methods=["POST"],
+        name="parcours_prerequisite_add",
+    ),
+    Route(
+        "/parcours/{parcours_id:int}/prerequis/{key}/retirer",
+        prerequisite_remove,
+        methods=["POST"],
+        name="parcours_prerequisite_remove",
     ),
 ]
