@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from portal.demo_livret import fill_demo_livret
 from portal.settings import Settings
 from vae.audit.service import Actor
 from vae.jury.models import JurySession, SessionKind
-from vae.jury.service import assign_member, plan_session
+from vae.jury.service import assign_member, convene, plan_session
 from vae.parcours.models import Parcours, Route
 from vae.parcours.service import HeldBlocInput
 from vae.people.models import (
@@ -33,6 +34,7 @@ from vae.referentiel.service import current_version
 
 DEMO_PASSWORD = "Demo-CQP-2026!"  # noqa: S105 - published demo credential, see README
 ACTOR = Actor.system("démonstration")
+PARIS = ZoneInfo("Europe/Paris")
 
 ORGANISATIONS = [
     ("CPAM de la Gironde", OrganisationType.CPAM, Branche.MALADIE, "Bordeaux"),
@@ -247,6 +249,16 @@ PEOPLE = [
         job="Conseiller offres de services",
         manager="manager.caf",
     ),
+    _p(
+        "candidat.cos.passerelle",
+        F,
+        "Inès",
+        "Moreau",
+        "CAF du Rhône",
+        Role.CANDIDAT,
+        job="Conseillère offres de services",
+        manager="manager.caf",
+    ),
     # URSSAF Île-de-France: GC, formation
     _p(
         "referent.urssaf",
@@ -369,6 +381,18 @@ PARCOURS = [
         date(2026, 9, 14),
         (),
     ),
+    (
+        "candidat.cos.passerelle",
+        "COS",
+        Route.VAE,
+        "tuteur.caf",
+        "manager.caf",
+        date(2026, 9, 1),
+        (
+            ("GRU", "CCP obtenu au CQP Gestionnaire conseil (jury national du 18 mars 2025)"),
+            ("MDR", "CCP obtenu au CQP Gestionnaire conseil (jury national du 18 mars 2025)"),
+        ),
+    ),
     ("candidat.gc.vae", "GC", Route.VAE, "tuteur.carsat", "manager.carsat", date(2026, 10, 12), ()),
     (
         "candidat.gc.vae.soumis",
@@ -455,8 +479,9 @@ def create_demo(*, session: Session, settings: Settings) -> DemoReport:
         report.created += 1
     if fill_demo_carnet(session, users[_email("candidat.cos.formation")], DEMO_NOW):
         report.created += 1
-    if fill_demo_livret(session, users[_email("candidat.gc.vae.soumis")], DEMO_NOW):
-        report.created += 1
+    for candidate in ("candidat.gc.vae.soumis", "candidat.cos.passerelle"):
+        if fill_demo_livret(session, users[_email(candidate)], DEMO_NOW):
+            report.created += 1
     _sessions(session, settings, report)
     session.flush()
     return report
@@ -488,11 +513,38 @@ def _organisation(
 
 
 def _sessions(session: Session, settings: Settings, report: DemoReport) -> None:
-    planned = [
-        (SessionKind.PROFESSIONNEL, date(2027, 2, 9), "Ucanss, Montreuil – salle 2", 12),
-        (SessionKind.NATIONAL, date(2027, 3, 17), "Ucanss, Montreuil – salle du conseil", 60),
+    # kind, day, place, capacity, members, candidates convened (e-mail, Paris time)
+    planned: list[
+        tuple[
+            SessionKind, date, str, int, tuple[tuple[str, str], ...], tuple[tuple[str, time], ...]
+        ]
+    ] = [
+        (
+            SessionKind.PROFESSIONNEL,
+            date(2027, 2, 9),
+            "Ucanss, Montreuil – salle 2",
+            12,
+            (("presidente", "president"), ("expert.recouvrement", "expert")),
+            (),
+        ),
+        (
+            SessionKind.PROFESSIONNEL,
+            date(2027, 2, 11),
+            "Institut 4.10, Lyon – salle Rhône",
+            8,
+            (("president.institut", "president"), ("expert.famille", "expert")),
+            (("candidat.cos.passerelle", time(9, 30)),),
+        ),
+        (
+            SessionKind.NATIONAL,
+            date(2027, 3, 17),
+            "Ucanss, Montreuil – salle du conseil",
+            60,
+            (),
+            (),
+        ),
     ]
-    for kind, day, place, capacity in planned:
+    for kind, day, place, capacity, members, convened in planned:
         exists = session.scalar(
             select(JurySession.id).where(JurySession.kind == kind.value, JurySession.day == day)
         )
@@ -509,18 +561,31 @@ def _sessions(session: Session, settings: Settings, report: DemoReport) -> None:
             months=settings.jury_months,
             exam_days=settings.jury_exam_days,
         )
-        if kind == SessionKind.PROFESSIONNEL:
-            for email, quality in (("presidente", "president"), ("expert.recouvrement", "expert")):
-                user = find_user(session, _email(email))
-                assert user is not None
-                assign_member(
-                    session=session,
-                    actor=ACTOR,
-                    jury_session=planned_session,
-                    user=user,
-                    quality=quality,
-                    now=DEMO_NOW,
-                )
+        for email, quality in members:
+            user = find_user(session, _email(email))
+            assert user is not None
+            assign_member(
+                session=session,
+                actor=ACTOR,
+                jury_session=planned_session,
+                user=user,
+                quality=quality,
+                now=DEMO_NOW,
+            )
+        for email, at in convened:
+            candidate = find_user(session, _email(email))
+            assert candidate is not None
+            parcours = session.scalar(select(Parcours).where(Parcours.candidate_id == candidate.id))
+            assert parcours is not None
+            convene(
+                session=session,
+                actor=ACTOR,
+                jury_session=planned_session,
+                parcours=parcours,
+                at=datetime.combine(day, at, tzinfo=PARIS),
+                not_ready=None,
+                now=DEMO_NOW,
+            )
         report.created += 1
 
 

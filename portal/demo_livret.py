@@ -1,9 +1,10 @@
-"""Demo livret: Julie Fabre's livret 2 (GC, VAE) written and submitted through the services,
-so that a jury session can convene her."""
+"""Demo livrets written and submitted through the services, so that jury sessions can convene
+them: Julie Fabre's (GC, VAE) and Inès Moreau's (COS, VAE, GRU and MDR held from the GC)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,6 +46,65 @@ SITUATIONS = {
         "contentieux la part qui relevait de lui.",
         "Le compte a été régularisé et les appels indus annulés en dix jours.",
     ),
+    "POS": (
+        "Accompagner une allocataire vers le simulateur de prime d'activité",
+        "Une allocataire reçue à l'accueil ne sait pas si elle peut prétendre à la prime "
+        "d'activité ; elle n'a jamais utilisé l'espace en ligne.",
+        "J'ai analysé sa situation à partir de son dossier, présenté les offres de services "
+        "adaptées, lancé avec elle le simulateur puis créé son espace personnel. Je lui ai "
+        "montré comment déclarer ses ressources et lui ai remis la fiche pratique.",
+        "La demande a été déposée en ligne le jour même ; elle déclare seule depuis.",
+    ),
+    "TD": (
+        "Fiabiliser les données d'un dossier avant calcul des droits",
+        "Un dossier présente des ressources incohérentes entre deux déclarations "
+        "trimestrielles, ce qui bloque le calcul de l'aide au logement.",
+        "J'ai identifié l'anomalie, demandé les pièces justificatives, vérifié les données "
+        "dans les échanges partenaires, corrigé la saisie et contrôlé le résultat du calcul "
+        "avant de valider, en traçant chaque étape dans le dossier.",
+        "Les droits ont été calculés sans indu ; le dossier est cité en exemple au service.",
+    ),
+}
+
+PROFILES = {
+    "candidat.gc.vae.soumis": {
+        "service": "URSSAF Île-de-France, service cotisants",
+        "current_job": "Gestionnaire du recouvrement",
+        "current_service": "Service cotisants",
+        "career": [
+            {
+                "job": "Gestionnaire du recouvrement",
+                "employer": "URSSAF Île-de-France",
+                "from": "2019-03-01",
+                "to": "",
+            },
+            {
+                "job": "Conseillère offres de services",
+                "employer": "CAF de Paris",
+                "from": "2015-09-01",
+                "to": "2019-02-28",
+            },
+        ],
+    },
+    "candidat.cos.passerelle": {
+        "service": "CAF du Rhône, accueil de Lyon-Part-Dieu",
+        "current_job": "Conseillère offres de services",
+        "current_service": "Accueil et plateforme téléphonique",
+        "career": [
+            {
+                "job": "Conseillère offres de services",
+                "employer": "CAF du Rhône",
+                "from": "2024-09-01",
+                "to": "",
+            },
+            {
+                "job": "Gestionnaire conseil",
+                "employer": "CAF du Rhône",
+                "from": "2019-01-07",
+                "to": "2024-08-31",
+            },
+        ],
+    },
 }
 
 
@@ -59,8 +119,11 @@ def fill_demo_livret(session: Session, candidate: User, now: datetime) -> bool:
     assert referentiel is not None
     certification = referentiel.certification(parcours.certification.code)
     actor = actor_for(candidate, "127.0.0.1")
-    _profile(session, actor, candidate, livret, now)
+    profile = PROFILES[candidate.email.split("@")[0]]
+    _profile(session, candidate, livret, profile, now)
     for cert_bloc in certification.blocs:
+        if cert_bloc.key in parcours.held_bloc_keys:
+            continue
         title, context, actions, result = SITUATIONS[cert_bloc.key]
         situation = service.add_situation(
             session=session,
@@ -83,7 +146,7 @@ def fill_demo_livret(session: Session, candidate: User, now: datetime) -> bool:
                 title=title,
                 period_from="2025-09-01",
                 period_to="2026-06-30",
-                organisme_service="URSSAF Île-de-France, service cotisants",
+                organisme_service=str(profile["service"]),
                 context=context,
                 actions=actions,
                 means="Outils de gestion des comptes, portails partenaires, bases documentaires.",
@@ -106,29 +169,16 @@ def fill_demo_livret(session: Session, candidate: User, now: datetime) -> bool:
 
 
 def _profile(
-    session: Session, actor: object, candidate: User, livret: Livret, now: datetime
+    session: Session, candidate: User, livret: Livret, profile: dict[str, Any], now: datetime
 ) -> None:
     service.save_profile(
         session=session,
         actor=actor_for(candidate, "127.0.0.1"),
         user=candidate,
         livret=livret,
-        current_job="Gestionnaire du recouvrement",
-        current_service="Service cotisants",
-        career=[
-            {
-                "job": "Gestionnaire du recouvrement",
-                "employer": "URSSAF Île-de-France",
-                "from": "2019-03-01",
-                "to": "",
-            },
-            {
-                "job": "Conseillère offres de services",
-                "employer": "CAF de Paris",
-                "from": "2015-09-01",
-                "to": "2019-02-28",
-            },
-        ],
+        current_job=profile["current_job"],
+        current_service=profile["current_service"],
+        career=profile["career"],
         trainings=[{"title": "Formation Pass", "body": "Institut 4.10", "date": "2019-06-14"}],
         lock_version=livret.profile_lock,
         now=now,
