@@ -26,6 +26,7 @@ from portal.views import (
     carnet,
     dashboard,
     enrolment,
+    evaluation,
     health,
     home,
     jury,
@@ -88,6 +89,7 @@ def routes() -> list[BaseRoute]:
         *livret_pdf.routes,
         *jury.routes,
         *pack.routes,
+        *evaluation.routes,
         Mount("/static", app=StaticFiles(directory=str(REPO_ROOT / "static")), name="static"),
     ]
 
