@@ -24,6 +24,7 @@ from portal.views import (
     admin,
     auth,
     carnet,
+    certificates,
     dashboard,
     enrolment,
     evaluation,
@@ -90,6 +91,7 @@ def routes() -> list[BaseRoute]:
         *jury.routes,
         *pack.routes,
         *evaluation.routes,
+        *certificates.routes,
         Mount("/static", app=StaticFiles(directory=str(REPO_ROOT / "static")), name="static"),
     ]
 
