@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.permissions import Action, visible_parcours
+from portal.results import results_for
 from portal.templating import render
 from portal.web import Ctx, view
+from vae.decision.certificates import for_holder
+from vae.decision.models import Evaluation
 from vae.jury.models import Convocation, JurySession
 from vae.people.models import ROLE_LABELS, Role
 
@@ -17,7 +22,7 @@ from vae.people.models import ROLE_LABELS, Role
 def dashboard(ctx: Ctx) -> Response:
     assert ctx.user is not None
     parcours = visible_parcours(ctx.db, ctx.user, limit=200)
-    sessions = []
+    sessions: Sequence[JurySession] = []
     if ctx.user.has_role(Role.ADMIN, Role.JURY_PRO, Role.JURY_NATIONAL):
         sessions = ctx.db.scalars(
             select(JurySession).where(JurySession.day >= ctx.now.date()).order_by(JurySession.day)
@@ -27,6 +32,17 @@ def dashboard(ctx: Ctx) -> Response:
         ctx.db.scalars(select(Convocation).where(Convocation.parcours_id.in_(own_ids))).all()
         if own_ids
         else []
+    )
+    signed_avis = (
+        set(
+            ctx.db.scalars(
+                select(Evaluation.parcours_id).where(
+                    Evaluation.parcours_id.in_(own_ids), Evaluation.signed_at.is_not(None)
+                )
+            )
+        )
+        if own_ids
+        else set()
     )
     return render(
         ctx.request,
@@ -39,6 +55,11 @@ def dashboard(ctx: Ctx) -> Response:
             "sessions": sessions,
             "convocations": convocations,
             "Role": Role,
+            "results": results_for(ctx.db, parcours),
+            "signed_avis": signed_avis,
+            "certificates": (
+                for_holder(ctx.db, ctx.user.id) if ctx.user.has_role(Role.CANDIDAT) else []
+            ),
         },
     )
 
