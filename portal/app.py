@@ -38,6 +38,7 @@ from portal.views import (
     pack,
     parcours,
     referentiel,
+    statistics,
 )
 
 log = logging.getLogger("vae_portal")
@@ -93,6 +94,7 @@ def routes() -> list[BaseRoute]:
         *pack.routes,
         *national.routes,
         *evaluation.routes,
+        *statistics.routes,
         *certificates.routes,
         Mount("/static", app=StaticFiles(directory=str(REPO_ROOT / "static")), name="static"),
     ]
