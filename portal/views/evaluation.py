@@ -18,7 +18,7 @@ from portal.permissions import Action, parcours_visible
 from portal.templating import render, templates
 from portal.web import Ctx, clean_text, redirect, view
 from vae.decision import evaluation as service
-from vae.decision import rules
+from vae.decision import recours, rules
 from vae.decision.models import Evaluation
 from vae.jury.models import QUALITY_LABELS, Convocation, JuryMember, JurySession
 from vae.people.models import Role
@@ -325,7 +325,7 @@ def _avis_context(ctx: Ctx, parcours_id: int, **extra: Any) -> dict[str, Any]:
             certification=certification,
             held=held,
             results={b.key: b for b in result.blocs},
-            deadline=service.recours_deadline(signed, days),
+            deadline=recours.recours_deadline(signed, days),
             recours_open=rules.recours_open(signed_at=signed.signed_at, now=ctx.now, days=days),
         )
     context.update(extra)
@@ -350,7 +350,7 @@ def recours_post(ctx: Ctx) -> Response:
         context["errors"] = {"text": "L'avis du jury n'est pas encore disponible."}
         return render(ctx.request, "evaluation/avis.html", context, status_code=400)
     try:
-        service.file_recours(
+        recours.file_recours(
             session=ctx.db,
             actor=ctx.actor,
             user=ctx.user,

@@ -15,6 +15,7 @@ from tests.portal.world import World, build_world
 from vae.audit.models import AuditEntry
 from vae.audit.service import Actor
 from vae.decision import evaluation as service
+from vae.decision import recours
 from vae.decision.evaluation import AvisInput, GridInput
 from vae.decision.models import Evaluation
 from vae.parcours.models import HeldBloc
@@ -217,7 +218,7 @@ def test_the_recours_window_and_its_rules(db: Session, world: World, jury: Jury)
     evaluation = _signed(db, jury)
 
     def file(text: str, now=NOW + timedelta(days=1), user=candidate):  # type: ignore[no-untyped-def]
-        return service.file_recours(
+        return recours.file_recours(
             session=db,
             actor=actor(user),
             user=user,
@@ -235,14 +236,14 @@ def test_the_recours_window_and_its_rules(db: Session, world: World, jury: Jury)
         file("x" * 10001)
     with pytest.raises(service.GridInvalid, match="expiré"):
         file(TEXT, now=NOW + timedelta(days=15, seconds=1))
-    recours = file(TEXT, now=NOW + timedelta(days=15))  # the last moment is still in time
-    assert recours.text == TEXT and recours.filed_by_id == candidate.id
+    filed = file(TEXT, now=NOW + timedelta(days=15))  # the last moment is still in time
+    assert filed.text == TEXT and filed.filed_by_id == candidate.id
     assert audits(db, "recours.file")[0].subject_id == candidate.id
-    assert file(TEXT) is recours  # a double submission
+    assert file(TEXT) is filed  # a double submission
     with pytest.raises(service.GridInvalid, match="déjà été déposé"):
         file(TEXT + " Et autre chose encore.")
     loaded = service.load_for_parcours(db, world.own.id)
-    assert loaded is evaluation and loaded.recours is recours
+    assert loaded is evaluation and loaded.recours is filed
     assert service.load(db, evaluation.id) is evaluation
 
 
@@ -250,7 +251,7 @@ def test_no_recours_before_the_avis_is_signed(db: Session, world: World, jury: J
     evaluation = save(db, jury, complete(certification(db, "COS")), 0)
     candidate = world.people["candidat"]
     with pytest.raises(service.NotAllowed):
-        service.file_recours(
+        recours.file_recours(
             session=db,
             actor=actor(candidate),
             user=candidate,

@@ -1,5 +1,6 @@
-"""Use cases of the jury professionnel's evaluation: fill the grid and the avis, sign them,
-and the candidate's recours. Write services check who may act again (defence in depth).
+"""Use cases of the jury professionnel's evaluation: fill the grid and the avis, sign them
+(the candidate's recours is in ``vae.decision.recours``). Write services check who may act
+again (defence in depth).
 
 Errors: ``GridInvalid`` (French messages per field: 400), ``GridRejected`` (a grid that names
 criteria or blocs it may not: 400), ``GridConflict`` (stale form: 409, carries the current
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from vae.audit.service import Actor, record
 from vae.decision import rules
-from vae.decision.models import AvisSignature, BlocAvis, Evaluation, Recours
+from vae.decision.models import AvisSignature, BlocAvis, Evaluation
 from vae.decision.signing import evaluation_hash
 from vae.jury.models import Convocation, JuryMember
 from vae.people.models import Role, User
@@ -28,7 +29,6 @@ from vae.referentiel.service import get_referentiel
 from vae.rules import CertificationResult
 
 MAX_COMMENT = 4000
-RECOURS_MIN, RECOURS_MAX = 50, 10000
 
 
 class NotAllowed(Exception):
@@ -399,56 +399,6 @@ def sign(
         )
     session.flush()
     return signature
-
-
-# --- the recours ---------------------------------------------------------------------------
-
-
-def file_recours(
-    *,
-    session: Session,
-    actor: Actor,
-    user: User,
-    evaluation: Evaluation,
-    text: str,
-    now: datetime,
-    days: int,
-) -> Recours:
-    """The candidate's one reasoned appeal, within ``days`` of the final signature."""
-    if evaluation.parcours.candidate_id != user.id or not evaluation.signed:
-        raise NotAllowed
-    session.refresh(evaluation, with_for_update=True)
-    if evaluation.recours is not None:
-        if evaluation.recours.text == text:
-            return evaluation.recours  # a double submission
-        raise GridInvalid({"text": "Un recours a déjà été déposé contre cet avis."})
-    if not rules.recours_open(signed_at=evaluation.signed_at, now=now, days=days):
-        raise GridInvalid({"text": "Le délai de recours est expiré."})
-    stripped = text.strip()
-    if len(stripped) < RECOURS_MIN:
-        raise GridInvalid({"text": f"Motivez votre recours en {RECOURS_MIN} caractères au moins."})
-    if len(text) > RECOURS_MAX:
-        raise GridInvalid({"text": f"Le recours ne doit pas dépasser {RECOURS_MAX} caractères."})
-    recours = Recours(evaluation_id=evaluation.id, text=text, filed_at=now, filed_by_id=user.id)
-    session.add(recours)
-    session.flush()
-    record(
-        session=session,
-        actor=actor,
-        action="recours.file",
-        object_type="evaluation",
-        object_id=evaluation.id,
-        subject_id=user.id,
-        now=now,
-        details={"recours": recours.id, "length": len(text)},
-    )
-    return recours
-
-
-def recours_deadline(evaluation: Evaluation, days: int) -> datetime | None:
-    if evaluation.signed_at is None:
-        return None
-    return rules.recours_deadline(evaluation.signed_at, days)
 
 
 def marks_of(evaluation: Evaluation | None) -> Mapping[str, bool]:
