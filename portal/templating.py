@@ -66,6 +66,7 @@ templates.env.globals["Role_REFERENT"] = Role.REFERENT
 templates.env.globals["Role_TUTEUR"] = Role.TUTEUR
 templates.env.globals["Role_MANAGER"] = Role.MANAGER
 templates.env.globals["Role_JURY_PRO"] = Role.JURY_PRO
+templates.env.globals["Role_JURY_NATIONAL"] = Role.JURY_NATIONAL
 templates.env.globals["csrf"] = _csrf
 templates.env.globals["current_user"] = _current_user
 def _paris_datetime(value: datetime | None) -> str:
