@@ -14,12 +14,12 @@ import re
 from typing import Any
 
 from pypdf import PdfReader
-from starlette.datastructures import Headers, UploadFile
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, request_response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.routing import Route
 
+from portal.bodylimit import LimitedBody
 from portal.certificates import (
     certificate_path,
     download_name,
@@ -247,50 +247,12 @@ def verify(ctx: Ctx) -> Response:
     return _check_upload(ctx, data)
 
 
-class CappedBody:
-    """The verification upload may not exceed ``MAX_REQUEST`` bytes: refused before parsing
-    (Starlette would spool any size to disk), counted as it arrives."""
-
-    def __init__(self, endpoint: Any) -> None:
-        self.app = request_response(endpoint)
-        self.__policy__ = endpoint.__policy__
-        self.__name__ = endpoint.__name__
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        declared = Headers(scope=scope).get("content-length", "")
-        if scope["method"] == "POST" and declared.isdigit() and int(declared) > MAX_REQUEST:
-            await self._too_large(scope, receive, send)
-            return
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > MAX_REQUEST:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._too_large(scope, receive, send)
-
-    @staticmethod
-    async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-        detail = (
-            f"Le fichier dépasse {MAX_UPLOAD // (1024 * 1024)} Mo : ce n'est pas un certificat "
-            "de la plateforme. Revenez à la page de vérification pour choisir le bon fichier."
-        )
-        request = Request(scope, receive)
-        response = render(request, "error.html", {"status_code": 413, "detail": detail}, 413)
-        response.headers["Connection"] = "close"
-        await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
+def _too_large(request: Request) -> Response:
+    detail = (
+        f"Le fichier dépasse {MAX_UPLOAD // (1024 * 1024)} Mo : ce n'est pas un certificat "
+        "de la plateforme. Revenez à la page de vérification pour choisir le bon fichier."
+    )
+    return render(request, "error.html", {"status_code": 413, "detail": detail}, 413)
 
 
 # --- administration ------------------------------------------------------------------------
@@ -363,7 +325,12 @@ routes = [
         name="certificate_badge",
     ),
     Route("/openbadges/issuer", openbadges_issuer, methods=["GET"], name="openbadges_issuer"),
-    Route("/verifier", CappedBody(verify), methods=["GET", "POST"], name="verify"),
+    Route(
+        "/verifier",
+        LimitedBody(verify, limit=MAX_REQUEST, too_large=_too_large),
+        methods=["GET", "POST"],
+        name="verify",
+    ),
     # any path under /verifier/ is a code (slashes included): one answer for every unknown one
     Route("/verifier/{code:path}", verify_code, methods=["GET"], name="verify_code"),
     Route("/admin/certificats", admin_certificates, methods=["GET"], name="admin_certificates"),

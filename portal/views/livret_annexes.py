@@ -16,16 +16,15 @@ import html
 import logging
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-from starlette.datastructures import Headers, UploadFile
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route, request_response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.routing import Route
 
+from portal.bodylimit import LimitedBody
 from portal.permissions import Action, parcours_visible
 from portal.templating import render
 from portal.web import Ctx, redirect, view
@@ -253,67 +252,26 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-class LimitedBody:
-    """An endpoint whose request body may not exceed ``MAX_REQUEST_BYTES`` (413 otherwise),
-    counted as it arrives so a body without Content-Length is capped too."""
-
-    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]]) -> None:
-        self.app = request_response(endpoint)
-        self.__policy__ = endpoint.__policy__  # type: ignore[attr-defined]
-        self.__name__ = endpoint.__name__
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = MAX_REQUEST_BYTES
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            await self._too_large(scope, receive, send)
-            return
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _BodyTooLarge:
-            await self._too_large(scope, receive, send)
-
-    @staticmethod
-    async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-        detail = (
-            f"Le fichier dépasse {MAX_FILE_BYTES // (1024 * 1024)} Mo : il n'a pas été joint. "
-            "Revenez à la situation pour joindre un fichier plus léger."
+def _too_large(request: Request) -> Response:
+    detail = (
+        f"Le fichier dépasse {MAX_FILE_BYTES // (1024 * 1024)} Mo : il n'a pas été joint. "
+        "Revenez à la situation pour joindre un fichier plus léger."
+    )
+    if request.headers.get("hx-request") == "true":
+        # htmx swaps 400 (not 413): put the message on top of the annex list, in place
+        situation_id = int(request.path_params.get("situation_id", 0))
+        return HTMLResponse(
+            f'<p class="alert error" role="alert">{html.escape(detail)}</p>',
+            status_code=400,
+            headers={"HX-Retarget": f"#annexes-{situation_id}", "HX-Reswap": "afterbegin"},
         )
-        request = Request(scope, receive)
-        response: Response
-        if request.headers.get("hx-request") == "true":
-            # htmx swaps 400 (not 413): put the message on top of the annex list, in place
-            situation_id = int(request.path_params.get("situation_id", 0))
-            response = HTMLResponse(
-                f'<p class="alert error" role="alert">{html.escape(detail)}</p>',
-                status_code=400,
-                headers={"HX-Retarget": f"#annexes-{situation_id}", "HX-Reswap": "afterbegin"},
-            )
-        else:
-            response = render(request, "error.html", {"status_code": 413, "detail": detail}, 413)
-        response.headers["Connection"] = "close"
-        await response(scope, receive, send)
+    return render(request, "error.html", {"status_code": 413, "detail": detail}, 413)
 
 
 routes = [
     Route(
         "/livret/situations/{situation_id:int}/annexes",
-        LimitedBody(upload),
+        LimitedBody(upload, limit=MAX_REQUEST_BYTES, too_large=_too_large),
         methods=["POST"],
         name="livret_annex_upload",
     ),

@@ -369,7 +369,7 @@ def test_an_oversized_request_is_cut_before_it_is_parsed(
     monkeypatch: pytest.MonkeyPatch,
     chunked: bool,
 ) -> None:
-    monkeypatch.setattr(views, "MAX_REQUEST_BYTES", 64 * 1024)
+    _cap_upload_requests(monkeypatch, 64 * 1024)
     token = sign_in_as(client, db, settings, world.people["candidat"])
     body, content_type = _multipart(token, b"%PDF-1.7\n" + b"0" * 200_000)
     chunks = [body[i : i + 16_384] for i in range(0, len(body), 16_384)]
@@ -384,6 +384,11 @@ def test_an_oversized_request_is_cut_before_it_is_parsed(
     assert db.scalar(select(func.count()).select_from(Annex)) == 0
 
 
+def _cap_upload_requests(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    upload = next(r for r in views.routes if getattr(r, "name", "") == "livret_annex_upload")
+    monkeypatch.setattr(upload.endpoint, "limit", limit)  # type: ignore[attr-defined]
+
+
 def test_an_oversized_htmx_request_gets_the_message_on_top_of_the_list(
     client: TestClient,
     db: Session,
@@ -392,7 +397,7 @@ def test_an_oversized_htmx_request_gets_the_message_on_top_of_the_list(
     situation: Situation,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(views, "MAX_REQUEST_BYTES", 64 * 1024)
+    _cap_upload_requests(monkeypatch, 64 * 1024)
     token = sign_in_as(client, db, settings, world.people["candidat"])
     response = _upload(client, token, situation.id, b"%PDF-1.7\n" + b"0" * 200_000, htmx=True)
     assert response.status_code == 400
