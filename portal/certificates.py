@@ -9,15 +9,14 @@ the file's SHA-256, which the download checks and the public verification compar
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
-import tempfile
 import uuid
 from pathlib import Path
 
 from portal.seal import seal_pdf
 from portal.settings import Settings
 from vae.decision.models import Certificate, CertificateKind
+from vae.storage import write_atomically
 
 # Base32-sized alphabet without the characters read one for another (0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -95,20 +94,6 @@ def store_certificate_pdf(*, settings: Settings, certificate: Certificate) -> No
         reason=f"{label} délivré par la CPNEFP du Régime général de Sécurité sociale",
     )
     name = f"{uuid.uuid4().hex}.pdf"
-    _write_atomically(certificates_dir(settings), name, sealed)
+    write_atomically(certificates_dir(settings), name, sealed)
     certificate.pdf_file = name
     certificate.pdf_sha256 = sha256(sealed)
-
-
-def _write_atomically(folder: Path, name: str, data: bytes) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".cert-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, folder / name)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -6,8 +6,6 @@ checks the stored SHA-256."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from vae.decision.proclamation import DossierOutcome, Proclaimed
 from vae.jury.models import JurySession
 from vae.parcours.models import ROUTE_LABELS
 from vae.people.models import User
+from vae.storage import write_atomically
 
 ROUTES: dict[str, str] = {str(k): v for k, v in ROUTE_LABELS.items()}
 TITLE = "Procès-verbal de délibération du jury paritaire national"
@@ -122,19 +121,8 @@ def pv_dir(settings: Settings) -> Path:
 
 def store_pv(settings: Settings, sealed: bytes) -> tuple[str, str]:
     """Write the sealed PV atomically under a generated name: (name, SHA-256)."""
-    folder = pv_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
     name = f"pv-{uuid.uuid4().hex}.pdf"
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".pv-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(sealed)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, folder / name)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomically(pv_dir(settings), name, sealed)
     return name, hashlib.sha256(sealed).hexdigest()
 
 

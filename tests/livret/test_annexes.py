@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tests.fixtures import pdfs
 from tests.livret.helpers import NOW, actor, add, complete_livret
 from tests.portal.world import World, build_world
+from vae import storage
 from vae.livret import annexes, pdfcheck, service
 from vae.livret.annexes import (
     AnnexRefused,
@@ -287,7 +288,7 @@ def test_a_failed_write_leaves_no_temporary_file(
     def broken_replace(source: str, target: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(annexes.os, "replace", broken_replace)
+    monkeypatch.setattr(storage.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         _add(db, world, found, tmp_path, pdfs.valid_pdf())
     assert _listing(tmp_path) == []

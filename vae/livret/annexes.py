@@ -12,11 +12,8 @@ lists it (a frozen edition keeps its annexes).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import re
-import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +36,7 @@ from vae.livret.pdfcheck import (
 )
 from vae.livret.service import Frozen, NotAllowed
 from vae.people.models import Role, User
+from vae.storage import write_atomically
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -117,33 +115,6 @@ def _check_livret_room(session: Session, livret: Livret, size: int) -> None:
         )
 
 
-def _write_atomically(folder: Path, name: str, data: bytes) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    _fsync_folder(folder)
-    return target
-
-
-def _fsync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a directory
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def precheck_annex(*, session: Session, user: User, situation: Situation, data: bytes) -> None:
     """The cheap checks, to run before the full parse: the candidate, a draft livret, size and
     magic bytes, room left in the livret. Raises like ``add_annex``."""
@@ -178,7 +149,7 @@ def add_annex(
     livret = _check_writer(session, user, situation)
     _check_livret_room(session, livret, facts.size)
     stored_name = f"{uuid.uuid4().hex}.pdf"
-    path = _write_atomically(folder, stored_name, data)
+    path = write_atomically(folder, stored_name, data)
     try:
         annex = Annex(
             situation_id=situation.id,
