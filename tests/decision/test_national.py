@@ -24,6 +24,7 @@ from vae.decision.national import Choice
 from vae.parcours.models import Parcours, Route
 from vae.parcours.service import HeldBlocInput, open_parcours
 from vae.referentiel.models import CertificationRecord
+from vae.referentiel.service import get_referentiel
 
 NOW = datetime(2027, 3, 18, 23, 30, tzinfo=UTC)  # already the 19th in Paris
 _codes = itertools.count(1)
@@ -265,6 +266,24 @@ def test_passerelle_with_held_blocs_and_missing_prerequisite(db: Session) -> Non
     assert reason and "Prem'ss" in reason and "CQP COS non délivré" in reason
     assert parcours.status == "en_cours"
 
+    # while Prem'ss is missing the withheld CQP cannot be delivered
+    cos = db.scalars(select(CertificationRecord).where(CertificationRecord.short == "COS")).one()
+    certification = get_referentiel(db).certification(cos.code)  # type: ignore[union-attr]
+
+    def deliver():  # type: ignore[no-untyped-def]
+        return proclamation.issue_withheld_cqp(
+            session=db,
+            actor=SYSTEM,
+            dossier=db.get(NationalDossier, dossier.id),
+            certification=certification,
+            required=("pass", "premss"),
+            new_code=new_code,
+            now=NOW,
+        )
+
+    with pytest.raises(national.NationalError, match="Prem'ss"):
+        deliver()
+
     # recorded later: a later session gives the CQP (blocs now held by the earlier CCPs)
     db.add(Prerequisite(parcours_id=parcours.id, key="premss", completed_on=date(2027, 4, 1)))
     jury2 = national_session(db, date(2027, 6, 10))
@@ -288,3 +307,39 @@ def test_record_proclamation_audits_the_pv_hash_and_codes(db: Session) -> None:
     assert entry.details["pv_sha256"] == "a" * 64
     assert entry.details["certificates"] == [c.code for c in done.certificates]
     assert done.proclamation.audit_seq == entry.seq and done.proclamation.pv_file == "pv-x.pdf"
+
+
+def test_a_withheld_cqp_is_delivered_once_the_prerequisites_are_recorded(db: Session) -> None:
+    world = build_world(db)
+    parcours = _gc_holder_on_cos(db, world, held=True)
+    jury = national_session(db)
+    dossier = dossier_for(db, world, parcours, jury)
+    decide_as_avis(db, dossier)
+    proclaim(db, jury, prerequisites=("pass",))
+    assert db.get(NationalDossier, dossier.id).cqp_withheld_reason  # type: ignore[union-attr]
+    db.add(Prerequisite(parcours_id=parcours.id, key="pass", completed_on=date(2026, 11, 1)))
+    db.flush()
+    certification = get_referentiel(db).certification("RNCP35543")  # type: ignore[union-attr]
+
+    def deliver():  # type: ignore[no-untyped-def]
+        return proclamation.issue_withheld_cqp(
+            session=db,
+            actor=SYSTEM,
+            dossier=db.get(NationalDossier, dossier.id),
+            certification=certification,
+            required=("pass",),
+            new_code=new_code,
+            now=NOW,
+        )
+
+    cqp = deliver()
+    assert (cqp.kind, cqp.bloc_key, cqp.certification_short) == ("cqp", None, "COS")
+    assert cqp.holder_id == parcours.candidate_id and cqp.dossier_id == dossier.id
+    assert parcours.status == "clos"
+    assert db.get(NationalDossier, dossier.id).cqp_withheld_reason is None  # type: ignore[union-attr]
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "certificate.issue_withheld_cqp")
+    ).one()
+    assert entry.details["certificate"] == cqp.code
+    with pytest.raises(national.NationalError, match="Aucun CQP n'est retenu"):
+        deliver()

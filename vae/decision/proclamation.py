@@ -34,7 +34,12 @@ from vae.decision.national import (
     paris_date,
     proclamation_of,
 )
-from vae.decision.rules import Issuance, issuance, proclamation_problems
+from vae.decision.rules import (
+    PREREQUISITE_LABELS,
+    Issuance,
+    issuance,
+    proclamation_problems,
+)
 from vae.jury.models import JurySession, SessionKind
 from vae.parcours.models import Parcours, ParcoursStatus
 from vae.referentiel.model import Certification
@@ -177,6 +182,46 @@ def _certificate(
         holder_first_name=parcours.candidate.first_name,
         holder_last_name=parcours.candidate.last_name,
     )
+
+
+def issue_withheld_cqp(
+    *,
+    session: Session,
+    actor: Actor,
+    dossier: NationalDossier,
+    certification: Certification,
+    required: Collection[str],
+    new_code: Callable[[], str],
+    now: datetime,
+) -> Certificate:
+    """Deliver a CQP the proclamation withheld for a missing prerequisite, once the référent
+    has recorded it: every bloc was already acquired, only the prerequisites were lacking."""
+    if dossier.cqp_withheld_reason is None:
+        raise NationalError("cqp", "Aucun CQP n'est retenu pour ce dossier.")
+    parcours = dossier.parcours
+    recorded = _recorded_prerequisites(session, [parcours.id])[parcours.id]
+    missing = [key for key in required if key not in recorded]
+    if missing:
+        labels = " ; ".join(PREREQUISITE_LABELS.get(k, k) for k in missing)
+        raise NationalError("cqp", f"Prérequis toujours manquant(s) : {labels}.")
+    issued_on = paris_date(now)
+    certificate = _certificate(dossier, certification, None, new_code(), issued_on)
+    session.add(certificate)
+    dossier.cqp_withheld_reason = None
+    parcours.status = ParcoursStatus.CLOSED.value
+    parcours.end_date = issued_on
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="certificate.issue_withheld_cqp",
+        object_type="national_dossier",
+        object_id=dossier.id,
+        subject_id=parcours.candidate_id,
+        details={"certificate": certificate.code, "prerequisites": sorted(recorded)},
+        now=now,
+    )
+    return certificate
 
 
 def record_proclamation(
