@@ -12,7 +12,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vae.jury.models import Convocation, JurySession
@@ -34,6 +44,9 @@ class Evaluation(Base):
     marks: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
     # competence key → the jury's comment
     comments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # the blocs held when the evaluation opened (earlier CCPs included): what is not evaluated,
+    # kept so that a CCP issued later does not change what this grid was about
+    held_blocs: Mapped[list[str] | None] = mapped_column(JSON)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -58,6 +71,12 @@ class Evaluation(Base):
     @property
     def frozen(self) -> bool:
         return self.content_hash is not None
+
+    @property
+    def held(self) -> frozenset[str]:
+        if self.held_blocs is not None:
+            return frozenset(self.held_blocs)
+        return self.parcours.held_bloc_keys
 
     @property
     def signed(self) -> bool:
@@ -105,13 +124,15 @@ class AvisSignature(Base):
 
 
 class Recours(Base):
-    """The candidate's reasoned appeal against the avis, read by the national jury."""
+    """The candidate's reasoned appeal against the avis, read by the national jury; or, when
+    ``waived``, the candidate's statement that they will not appeal (the period then ends)."""
 
     __tablename__ = "recours"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
     text: Mapped[str] = mapped_column(Text)
+    waived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
