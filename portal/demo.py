@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -479,8 +479,12 @@ def create_demo(*, session: Session, settings: Settings) -> DemoReport:
         report.created += 1
     if fill_demo_carnet(session, users[_email("candidat.cos.formation")], DEMO_NOW):
         report.created += 1
-    for candidate in ("candidat.gc.vae.soumis", "candidat.cos.passerelle"):
-        if fill_demo_livret(session, users[_email(candidate)], DEMO_NOW):
+    # Inès Moreau submitted in September: her interview took place on 8 October 2026
+    for candidate, submitted in (
+        ("candidat.gc.vae.soumis", DEMO_NOW),
+        ("candidat.cos.passerelle", datetime(2026, 9, 21, 14, 0, tzinfo=PARIS)),
+    ):
+        if fill_demo_livret(session, users[_email(candidate)], submitted):
             report.created += 1
     _sessions(session, settings, report)
     session.flush()
@@ -529,7 +533,7 @@ def _sessions(session: Session, settings: Settings, report: DemoReport) -> None:
         ),
         (
             SessionKind.PROFESSIONNEL,
-            date(2027, 2, 11),
+            date(2026, 10, 8),
             "Institut 4.10, Lyon – salle Rhône",
             8,
             (("president.institut", "president"), ("expert.famille", "expert")),
@@ -584,7 +588,7 @@ def _sessions(session: Session, settings: Settings, report: DemoReport) -> None:
                 parcours=parcours,
                 at=datetime.combine(day, at, tzinfo=PARIS),
                 not_ready=None,
-                now=DEMO_NOW,
+                now=datetime.combine(day - timedelta(days=10), time(10), tzinfo=PARIS),
             )
         report.created += 1
 
