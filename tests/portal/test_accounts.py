@@ -416,3 +416,21 @@ def test_huge_ids_answer_404_not_500(client: TestClient, db: Session, settings: 
         "/parcours/1/carnet/versions/9999999999999999999/signer",
     ):
         assert client.get(path).status_code in (403, 404), path  # never a 500
+
+
+def test_an_entry_written_with_a_local_time_still_verifies(db: Session) -> None:
+    """Services may pass ``now`` in Paris time: SQLite gives it back in UTC, and the chain must
+    hash the same instant either way."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from vae.audit.service import Actor, record
+
+    paris = datetime(2026, 9, 21, 14, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    entry = record(
+        session=db, actor=Actor.system(), action="test.local_time", object_type="t", now=paris
+    )
+    db.flush()
+    db.expire_all()
+    assert db.get(AuditEntry, entry.id).at == paris  # type: ignore[union-attr]
+    assert verify(db).ok

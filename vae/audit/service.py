@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -35,10 +35,15 @@ class Actor:
         return cls(user_id=None, label=label, ip="")
 
 
+def _utc(moment: datetime) -> datetime:
+    """The stored form: SQLite gives times back in UTC whatever offset they were written with."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def canonical(entry: AuditEntry) -> bytes:
     content = {
         "seq": entry.seq,
-        "at": entry.at.isoformat(timespec="microseconds"),
+        "at": _utc(entry.at).isoformat(timespec="microseconds"),
         "actor_id": entry.actor_id,
         "actor_label": entry.actor_label,
         "action": entry.action,
@@ -69,7 +74,7 @@ def record(
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
-    at = now or utcnow()
+    at = _utc(now or utcnow())
     entry = AuditEntry(
         seq=head.seq + 1,
         at=at,
