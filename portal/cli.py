@@ -42,14 +42,29 @@ def _write_session(engine: Engine) -> Session:
     return make_session_factory(writer(engine))()
 
 
+def server_address(args: argparse.Namespace) -> dict[str, str]:
+    """HOST and PORT as given by ``serve --host/--port``: the application reads its settings
+    from the environment, where they make the default BASE_URL that of the actual server
+    (links in certificates, QR codes, badges and mails). An explicit BASE_URL still wins."""
+    address: dict[str, str] = {}
+    if args.host:
+        address["HOST"] = args.host
+    if args.port:
+        address["PORT"] = str(args.port)
+    return address
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    # uvicorn imports portal.asgi, whose settings come from os.environ (workers inherit it)
+    os.environ.update(server_address(args))
+    settings = load_settings()
     _engine(settings).dispose()  # fail fast, with one line, when the database is unreachable
     uvicorn.run(
         "portal.asgi:app",
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=settings.host,
+        port=settings.port,
         workers=args.workers,
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
@@ -166,6 +181,61 @@ def cmd_jury_packs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    import portal.models  # noqa: F401 - every table known to the audit entry's relationships
+    from portal.backup import BackupError, backup
+    from vae.audit.service import Actor, record
+
+    engine = _engine(settings)
+    try:
+        report = backup(engine=engine, data_dir=settings.data_dir, archive=Path(args.archive))
+    except BackupError as error:
+        raise CliError(str(error)) from None
+    with _write_session(engine) as session, session.begin():
+        record(
+            session=session,
+            actor=Actor.system("vae-portal backup"),
+            action="backup.create",
+            object_type="backup",
+            object_id=report.archive.name,
+            details={"rows": report.rows, "files": report.files, "bytes": report.bytes},
+        )
+    print(
+        f"backup written to {report.archive}: {report.rows} rows in {len(report.tables)} tables, "
+        f"{report.files} files ({report.bytes} bytes), revision {report.revision}"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    import portal.models  # noqa: F401 - every table known to the audit entry's relationships
+    from portal.backup import BackupError, restore
+    from vae.audit.service import Actor, record, verify
+
+    engine = _engine(settings)
+    try:
+        report = restore(engine=engine, data_dir=settings.data_dir, archive=Path(args.archive))
+    except BackupError as error:
+        raise CliError(str(error)) from None
+    with _write_session(engine) as session, session.begin():
+        chain = verify(session)
+        if not chain.ok:
+            raise CliError(f"restored, but the audit chain is broken at #{chain.broken_seq}")
+        record(
+            session=session,
+            actor=Actor.system("vae-portal restore"),
+            action="backup.restore",
+            object_type="backup",
+            object_id=report.archive.name,
+            details={"rows": report.rows, "files": report.files},
+        )
+    print(
+        f"restored {report.rows} rows in {len(report.tables)} tables and {report.files} files "
+        f"from {report.archive}; audit chain intact ({chain.checked} entries)"
+    )
+    return 0
+
+
 def _progress_bar(done: int, total: int, name: str) -> None:
     width = 30
     filled = width * done // total if total else width
@@ -214,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit", required=True)
     verify = audit.add_parser("verify", help="walk the hash chain; non-zero exit when broken")
     verify.set_defaults(func=cmd_audit_verify)
+
+    save = sub.add_parser("backup", help="database and files in one archive, with hashes")
+    save.add_argument("archive", metavar="ARCHIVE", help="the archive to write (a .tar file)")
+    save.set_defaults(func=cmd_backup)
+    back = sub.add_parser("restore", help="restore an archive into an empty instance")
+    back.add_argument("archive", metavar="ARCHIVE")
+    back.set_defaults(func=cmd_restore)
 
     jury = sub.add_parser("jury", help="jury sessions").add_subparsers(dest="jury", required=True)
     packs = jury.add_parser("packs", help="every candidate's interview pack of a session (zip)")

@@ -109,3 +109,27 @@ def test_export_from_files_needs_no_database(tmp_path: Path) -> None:
     result = run("referentiel", "export", "--from-files", env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["certifications"][1]["short"] == "GC"
+
+
+def test_backup_and_restore_commands(fresh_env: dict[str, str], tmp_path: Path) -> None:
+    for command in (("db", "upgrade"), ("referentiel", "load"), ("demo",)):
+        assert run(*command, env=fresh_env).returncode == 0
+    archive = tmp_path / "sauvegarde.tar"
+    saved = run("backup", str(archive), env=fresh_env)
+    assert saved.returncode == 0, saved.stderr
+    assert f"backup written to {archive}" in saved.stdout and "revision 0009" in saved.stdout
+    again = run("backup", str(archive), env=fresh_env)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.stderr.count("\n") == 1
+
+    target = tmp_path / "target"
+    target_env = {"DATABASE_URL": f"sqlite:///{target / 'db.sqlite3'}", "DATA_DIR": str(target)}
+    target.mkdir()
+    restored = run("restore", str(archive), env=target_env)
+    assert restored.returncode == 0, restored.stderr
+    assert "audit chain intact" in restored.stdout
+    refused = run("restore", str(archive), env=target_env)
+    assert refused.returncode == 2 and "not empty" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    verified = run("audit", "verify", env=target_env)
+    assert verified.returncode == 0, verified.stderr
