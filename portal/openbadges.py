@@ -9,6 +9,10 @@ configuration first, and is written as a base58-btc multibase string (``z…``).
 
 The Ed25519 key is the platform's: generated once under ``DATA_DIR/keys`` (mode 0600) and
 published as a Multikey in the issuer profile (``/openbadges/issuer``).
+
+A credential's ``id`` is ``urn:uuid:`` derived from its certificate's code (stable, and the
+code itself is not given away); its ``credentialStatus`` points at the issuer's 1EdTech
+Revocation List (``/openbadges/revocations``), which lists the ids of revoked credentials.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import threading
+import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,13 +32,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from portal.certificates import verification_url
 from portal.seal import write_once
 from portal.settings import Settings
 from vae.decision.models import Certificate, CertificateKind
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# defines the 1EdTechRevocationList status type
+OB_EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+REVOCATION_LIST_TYPE = "1EdTechRevocationList"
+# credential ids are uuid5(CREDENTIAL_NAMESPACE, certificate code): never change it
+CREDENTIAL_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:vae-portal:openbadges:credential")
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
 CRYPTOSUITE = "eddsa-jcs-2022"
 ED25519_PUB_PREFIX = b"\xed\x01"  # multicodec ed25519-pub, as in every "z6Mk…" Multikey
@@ -92,6 +102,19 @@ def key_id(settings: Settings) -> str:
     return f"{issuer_id(settings)}#key-1"
 
 
+def revocation_list_id(settings: Settings) -> str:
+    return f"{settings.base_url}/openbadges/revocations"
+
+
+def achievement_id(settings: Settings, code: str) -> str:
+    return f"{settings.base_url}/openbadges/achievements/{code}"
+
+
+def credential_id(certificate: Certificate) -> str:
+    """The credential's stable id: the same for every download of the certificate's badge."""
+    return f"urn:uuid:{uuid.uuid5(CREDENTIAL_NAMESPACE, certificate.code)}"
+
+
 # --- documents -----------------------------------------------------------------------------
 
 
@@ -132,22 +155,43 @@ def _rncp_number(code: str) -> str:
 
 
 def _achievement(settings: Settings, certificate: Certificate) -> dict[str, Any]:
-    fiche = RNCP_FICHE.format(number=_rncp_number(certificate.certification_code))
-    if certificate.kind == CertificateKind.CCP.value:
-        code = certificate.bloc_code or certificate.certification_code
-        name = f"CCP {certificate.bloc_title}"
+    ccp = certificate.kind == CertificateKind.CCP.value
+    return achievement(
+        settings,
+        certification_code=certificate.certification_code,
+        certification_title=certificate.certification_title,
+        bloc_code=(certificate.bloc_code or certificate.certification_code) if ccp else None,
+        bloc_title=(certificate.bloc_title or "") if ccp else None,
+    )
+
+
+def achievement(
+    settings: Settings,
+    *,
+    certification_code: str,
+    certification_title: str,
+    bloc_code: str | None = None,
+    bloc_title: str | None = None,
+) -> dict[str, Any]:
+    """The Achievement of a CQP (no bloc) or of the CCP of one of its blocs; the same object
+    is embedded in credentials and served at its id (``/openbadges/achievements/{code}``)."""
+    fiche = RNCP_FICHE.format(number=_rncp_number(certification_code))
+    if bloc_code is not None:
+        code = bloc_code
+        name = f"CCP {bloc_title}"
         description = (
             f"Certificat de compétences professionnelles du bloc {code} « "
-            f"{certificate.bloc_title} » du {certificate.certification_title} "
-            f"({certificate.certification_code}). Acquis définitivement, sans limite de durée."
+            f"{bloc_title} » du {certification_title} "
+            f"({certification_code}). Acquis définitivement, sans limite de durée."
         )
         criteria = f"{RULES} Chaque bloc validé donne un CCP. {EVALUATION}"
         achievement_type = "Certificate"
+        title = bloc_title or ""
     else:
-        code = certificate.certification_code
-        name = certificate.certification_title
+        code = certification_code
+        name = certification_title
         description = (
-            f"Certificat de qualification professionnelle {certificate.certification_title}, "
+            f"Certificat de qualification professionnelle {certification_title}, "
             f"enregistré au RNCP sous le code {code}."
         )
         criteria = (
@@ -155,9 +199,9 @@ def _achievement(settings: Settings, certificate: Certificate) -> dict[str, Any]
             f"certification sont validés. {EVALUATION}"
         )
         achievement_type = "Certification"
-    title = certificate.bloc_title if certificate.bloc_code else certificate.certification_title
+        title = certification_title
     return {
-        "id": f"{settings.base_url}/openbadges/achievements/{code}",
+        "id": achievement_id(settings, code),
         "type": ["Achievement"],
         "achievementType": achievement_type,
         "name": name,
@@ -174,7 +218,7 @@ def _achievement(settings: Settings, certificate: Certificate) -> dict[str, Any]
                 "targetCode": code,
                 "targetFramework": "RNCP",
                 "targetDescription": f"Répertoire national des certifications professionnelles, "
-                f"fiche {certificate.certification_code}",
+                f"fiche {certification_code}",
             }
         ],
     }
@@ -189,8 +233,8 @@ def unsigned_credential(settings: Settings, certificate: Certificate) -> dict[st
     holder = f"{certificate.holder_first_name} {certificate.holder_last_name}"
     label = "CCP" if certificate.kind == CertificateKind.CCP.value else "CQP"
     return {
-        "@context": [VC_CONTEXT, OB_CONTEXT],
-        "id": verification_url(settings, certificate.code),
+        "@context": [VC_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT],
+        "id": credential_id(certificate),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": f"{label} {certificate.bloc_code or certificate.certification_code} – {holder}",
         "issuer": _issuer(settings),
@@ -207,6 +251,17 @@ def unsigned_credential(settings: Settings, certificate: Certificate) -> dict[st
             ],
             "achievement": _achievement(settings, certificate),
         },
+        "credentialStatus": {"id": revocation_list_id(settings), "type": REVOCATION_LIST_TYPE},
+    }
+
+
+def revocation_list(settings: Settings, revoked: Iterable[Certificate]) -> dict[str, Any]:
+    """The issuer's 1EdTech Revocation List: the ids of its revoked credentials. No
+    ``revocationReason``: the reasons stay internal (as on the verification pages)."""
+    return {
+        "id": revocation_list_id(settings),
+        "issuer": issuer_id(settings),
+        "revokedCredentials": [{"id": credential_id(certificate)} for certificate in revoked],
     }
 
 

@@ -131,7 +131,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         host=host,
         port=port,
         data_dir=data_dir,
-        base_url=config("BASE_URL", default=f"http://{host}:{port}").rstrip("/"),
+        base_url=config("BASE_URL", default=_local_url(host, port)).rstrip("/"),
         debug=config("DEBUG", cast=bool, default=False),
         environment=config("ENVIRONMENT", default="development"),
         mail_backend=mail_backend,
@@ -156,6 +156,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         seal_key_file=Path(seal_key) if seal_key else None,
         seal_cert_file=Path(seal_cert) if seal_cert else None,
     )
+
+
+def _local_url(host: str, port: int) -> str:
+    """The default BASE_URL: the server's own address (an IPv6 host in brackets)."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _prerequisites(config: Config, name: str, default: str) -> tuple[str, ...]:

@@ -26,24 +26,33 @@ from portal.certificates import (
     normalise_code,
     sha256,
     store_certificate_pdf,
-    verification_url,
 )
-from portal.openbadges import badge_credential, issuer_profile
+from portal.openbadges import badge_credential
 from portal.pdf.certificate import KIND_TITLES
 from portal.permissions import Action
 from portal.seal import SealCheck, verify_pdf
 from portal.templating import render
+from portal.views.certificates_admin import admin_certificate, admin_certificates
+from portal.views.openbadges import (
+    openbadges_achievement,
+    openbadges_issuer,
+    openbadges_revocations,
+)
 from portal.web import Ctx, redirect, view
 from vae.audit.service import record
 from vae.decision import certificates as service
 from vae.decision.models import Certificate
-from vae.people.models import Role, User
+from vae.people.models import Role
 
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD = 5 * 1024 * 1024
 MAX_REQUEST = MAX_UPLOAD + 64 * 1024  # multipart overhead
-PUBLIC_HEADERS = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+# A code's page keeps its code (in the address) out of any Referer. Not the upload page: a
+# document under "no-referrer" posts its forms with "Origin: null", which the cross-site check
+# (portal.security) refuses, so nobody could verify a PDF.
+PUBLIC_HEADERS = {"X-Robots-Tag": "noindex"}
+CODE_PAGE_HEADERS = {**PUBLIC_HEADERS, "Referrer-Policy": "no-referrer"}
 CODE_IN_PDF = re.compile(r"\b([A-Z2-9]{4}(?:-[A-Z2-9]{4}){3})\b")
 
 
@@ -53,8 +62,8 @@ def public_holder(first_name: str, last_name: str) -> str:
     return f"{initials} {last_name}".strip()
 
 
-def _public(response: Response) -> Response:
-    response.headers.update(PUBLIC_HEADERS)
+def _public(response: Response, *, code_page: bool = False) -> Response:
+    response.headers.update(CODE_PAGE_HEADERS if code_page else PUBLIC_HEADERS)
     return response
 
 
@@ -148,11 +157,6 @@ def certificate_badge(ctx: Ctx) -> Response:
     )
 
 
-@view(Action.PUBLIC)
-def openbadges_issuer(ctx: Ctx) -> Response:
-    return JSONResponse(issuer_profile(ctx.settings), headers={"Cache-Control": "max-age=3600"})
-
-
 # --- public verification -------------------------------------------------------------------
 
 
@@ -164,7 +168,9 @@ def _facts(certificate: Certificate) -> dict[str, Any]:
 
 
 def _unknown(ctx: Ctx) -> Response:
-    return _public(render(ctx.request, "certificates/unknown.html", {}, status_code=404))
+    return _public(
+        render(ctx.request, "certificates/unknown.html", {}, status_code=404), code_page=True
+    )
 
 
 @view(Action.PUBLIC)
@@ -173,7 +179,8 @@ def verify_code(ctx: Ctx) -> Response:
     certificate = service.by_code(ctx.db, code) if code is not None else None
     if certificate is None:
         return _unknown(ctx)
-    return _public(render(ctx.request, "certificates/verified.html", _facts(certificate)))
+    page = render(ctx.request, "certificates/verified.html", _facts(certificate))
+    return _public(page, code_page=True)
 
 
 def _verify_page(
@@ -255,62 +262,6 @@ def _too_large(request: Request) -> Response:
     return render(request, "error.html", {"status_code": 413, "detail": detail}, 413)
 
 
-# --- administration ------------------------------------------------------------------------
-
-
-@view(Action.REVOKE_CERTIFICATE)
-def admin_certificates(ctx: Ctx) -> Response:
-    params = ctx.request.query_params
-    query = params.get("q", "")[: service.MAX_QUERY]
-    page = int(params["page"]) if params.get("page", "").isdigit() else 1
-    page = min(max(page, 1), 100_000)
-    rows, total = service.search(ctx.db, query, page=page)
-    pages = max(1, -(-total // service.PAGE_SIZE))
-    context = {"certificates": rows, "total": total, "q": query, "page": page, "pages": pages}
-    return render(ctx.request, "certificates/admin_list.html", context)
-
-
-@view(Action.REVOKE_CERTIFICATE)
-def admin_certificate(ctx: Ctx) -> Response:
-    certificate = ctx.db.get(Certificate, ctx.path_int("certificate_id"))
-    if certificate is None:
-        raise ctx.not_found()
-    errors: dict[str, str] = {}
-    reason = ""
-    if ctx.request.method == "POST":
-        reason = ctx.field("reason")
-        try:
-            service.revoke(
-                session=ctx.db,
-                actor=ctx.actor,
-                certificate=certificate,
-                reason=reason,
-                now=ctx.now,
-            )
-        except service.CertificateError as error:
-            ctx.db.rollback()
-            errors[error.field] = error.message
-        else:
-            ctx.db.commit()
-            return redirect(f"/admin/certificats/{certificate.id}?revoque=1")
-    revoked_by = ctx.db.get(User, certificate.revoked_by_id) if certificate.revoked_by_id else None
-    context = {
-        **_facts(certificate),
-        "revoked_by": revoked_by,
-        "errors": errors,
-        "reason": reason,
-        "min_reason": service.MIN_REASON,
-        "verify_url": verification_url(ctx.settings, certificate.code),
-        "just_revoked": ctx.request.query_params.get("revoque") == "1",
-    }
-    return render(
-        ctx.request,
-        "certificates/admin_detail.html",
-        context,
-        status_code=400 if errors else 200,
-    )
-
-
 routes = [
     Route(
         "/certificats/{certificate_id:int}.pdf",
@@ -325,6 +276,18 @@ routes = [
         name="certificate_badge",
     ),
     Route("/openbadges/issuer", openbadges_issuer, methods=["GET"], name="openbadges_issuer"),
+    Route(
+        "/openbadges/achievements/{code}",
+        openbadges_achievement,
+        methods=["GET"],
+        name="openbadges_achievement",
+    ),
+    Route(
+        "/openbadges/revocations",
+        openbadges_revocations,
+        methods=["GET"],
+        name="openbadges_revocations",
+    ),
     Route(
         "/verifier",
         LimitedBody(verify, limit=MAX_REQUEST, too_large=_too_large),

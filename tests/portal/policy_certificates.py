@@ -41,6 +41,9 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     # own: a real code; foreign: a code nobody holds
     ("verify_code", "GET"): _table(200, 200) | {r: (200, 404) for r in ("anonymous", *ROLES)},
     ("openbadges_issuer", "GET"): _table(200, 200),
+    # own: a bloc's code; foreign: a certification's (an unknown code: JSON 404, tested apart)
+    ("openbadges_achievement", "GET"): _table(200, 200),
+    ("openbadges_revocations", "GET"): _table(200, 200),
     ("admin_certificates", "GET"): ADMIN_ONLY,
     ("admin_certificate", "GET"): ADMIN_ONLY,
     ("admin_certificate", "POST"): _table(303, 403, admin=(400, 400)),  # no reason given
@@ -111,6 +114,10 @@ def url(name: str, world: World, role: str, own: bool, db: Session, settings: Se
         return "/verifier"
     if name == "openbadges_issuer":
         return "/openbadges/issuer"
+    if name == "openbadges_achievement":
+        return f"/openbadges/achievements/{'RNCP35543BC03' if own else 'RNCP35729'}"
+    if name == "openbadges_revocations":
+        return "/openbadges/revocations"
     if name == "admin_certificates":
         return "/admin/certificats"
     # only the download needs the sealed file (sealing costs time: 144 cases here)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 import segno
+import uvicorn
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
+from portal import cli
+from portal import settings as settings_module
 from portal.certificates import (
     CODE_ALPHABET,
     certificate_path,
@@ -25,7 +29,7 @@ from portal.certificates import (
 )
 from portal.pdf.certificate import QR_SIZE, qr_modules
 from portal.seal import verify_pdf
-from portal.settings import Settings
+from portal.settings import Settings, load_settings
 from portal.templating import templates
 from tests.portal.policy_certificates import issue_certificate
 from tests.portal.world import World, build_world, sign_in_as
@@ -232,10 +236,16 @@ def test_revoke_needs_a_reason_and_happens_once(
     (entry,) = _audit(db, "certificate.revoke")
     assert entry.details["reason"] == "Fraude constatée au dossier"
     assert entry.subject_id == certificate.holder_id
-    with pytest.raises(service.CertificateError, match="déjà révoqué"):
+    with pytest.raises(service.AlreadyRevoked) as again:
         service.revoke(
             session=db, actor=actor, certificate=certificate, reason="Une seconde fois", now=NOW
         )
+    assert again.value.message == (
+        "Ce certificat a déjà été révoqué le 2 mars 2027 à 10:30 par Admin Test : "
+        "rien n'a été modifié."
+    )
+    assert certificate.revoked_reason == "Fraude constatée au dossier"
+    assert len(_audit(db, "certificate.revoke")) == 1
 
 
 def test_admin_revokes_through_the_form(
@@ -323,3 +333,43 @@ def test_store_replaces_the_file_name_and_hash(
     store_certificate_pdf(settings=settings, certificate=certificate)
     assert certificate.pdf_file != first_name and certificate.pdf_sha256 != first_hash
     assert isinstance(db.get(Certificate, certificate.id), Certificate)
+
+
+# --- links follow the served address -------------------------------------------------------
+
+
+def test_serve_port_and_host_make_the_base_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`vae-portal serve --host H --port P` without BASE_URL: the application the server
+    imports builds its links (certificates, QR codes, badges, mails) on http://H:P."""
+    monkeypatch.setattr(settings_module, "REPO_ROOT", tmp_path)  # no developer's .env
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("BASE_URL", raising=False)
+    for name in ("HOST", "PORT"):  # restored after the test, whatever serve sets
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    served: dict[str, object] = {}
+
+    def run(app: str, **options: object) -> None:
+        # what portal.asgi's create_app() reads, in this process or in a worker
+        served.update(options, app=app, settings=load_settings())
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    assert cli.main(["serve", "--port", "8123"]) == 0
+    app_settings = served["settings"]
+    assert isinstance(app_settings, Settings)
+    assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
+    assert app_settings.base_url == "http://127.0.0.1:8123"
+    code = new_code()
+    assert verification_url(app_settings, code) == f"http://127.0.0.1:8123/verifier/{code}"
+
+    assert cli.main(["serve", "--host", "::1", "--port", "8124"]) == 0
+    assert (served["host"], served["port"]) == ("::1", 8124)
+    assert served["settings"].base_url == "http://[::1]:8124"  # type: ignore[attr-defined]
+
+    monkeypatch.setenv("BASE_URL", "https://cqp.example.fr/")  # an explicit BASE_URL wins
+    assert cli.main(["serve", "--port", "8125"]) == 0
+    assert served["port"] == 8125
+    assert served["settings"].base_url == "https://cqp.example.fr"  # type: ignore[attr-defined]

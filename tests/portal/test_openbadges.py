@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import stat
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from portal import openbadges
 from portal.openbadges import (
     badge_credential,
     create_proof,
+    credential_id,
     issuer_profile,
     public_key_multibase,
     signing_key,
@@ -91,9 +93,15 @@ def test_ccp_credential_shape(settings: Settings, ccp: Certificate) -> None:
     assert credential["@context"] == [
         "https://www.w3.org/ns/credentials/v2",
         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json",  # 1EdTechRevocationList
     ]
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
-    assert credential["id"] == f"{settings.base_url}/verifier/{ccp.code}"
+    assert credential["id"] == f"urn:uuid:{uuid.uuid5(openbadges.CREDENTIAL_NAMESPACE, ccp.code)}"
+    assert ccp.code not in json.dumps(credential)  # the code is not given away
+    assert credential["credentialStatus"] == {
+        "id": f"{settings.base_url}/openbadges/revocations",
+        "type": "1EdTechRevocationList",
+    }
     assert credential["issuer"]["id"] == f"{settings.base_url}/openbadges/issuer"
     assert credential["issuer"]["type"] == ["Profile"]
     assert credential["issuer"]["name"] == "CPNEFP du Régime général de Sécurité sociale"
@@ -141,6 +149,9 @@ def test_cqp_credential(db: Session, settings: Settings, world: World) -> None:
         lambda c: c["credentialSubject"]["achievement"].update(name="CQP falsifié"),
         lambda c: c["credentialSubject"]["identifier"][0].update(identityHash="Autre Personne"),
         lambda c: c.update(validFrom="2020-01-01T00:00:00+01:00"),
+        lambda c: c.pop("credentialStatus"),
+        lambda c: c["credentialStatus"].update(id="https://ailleurs.example/revocations"),
+        lambda c: c.update(id="urn:uuid:00000000-0000-0000-0000-000000000000"),
         lambda c: c["proof"].update(created="2027-03-03T10:00:00Z"),
         lambda c: c["proof"].update(proofValue="z" + "1" * 80),
         lambda c: c["proof"].update(verificationMethod="https://ailleurs.example/cle#1"),
@@ -207,3 +218,80 @@ def test_no_badge_for_a_revoked_certificate(
     response = client.get(f"/certificats/{ccp.id}/badge.json")
     assert response.status_code == 410
     assert "révoqué" in response.text
+
+
+def test_the_credential_id_is_stable_and_one_per_certificate(
+    db: Session, settings: Settings, world: World, ccp: Certificate
+) -> None:
+    first = badge_credential(settings, ccp, now=NOW)
+    later = badge_credential(settings, ccp, now=datetime(2028, 1, 5, tzinfo=UTC))
+    assert first["id"] == later["id"] == credential_id(ccp)
+    assert first["id"].startswith("urn:uuid:") and uuid.UUID(first["id"][9:]).version == 5
+    other = issue_certificate(db, settings, world.own, bloc_key="GRU", store=False)
+    assert credential_id(other) != credential_id(ccp)
+
+
+# --- achievements at their id ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "bloc_key", "code"),
+    [(CertificateKind.CCP, "POS", "RNCP35543BC03"), (CertificateKind.CQP, None, "RNCP35543")],
+)
+def test_the_achievement_is_served_at_its_id(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    world: World,
+    kind: CertificateKind,
+    bloc_key: str | None,
+    code: str,
+) -> None:
+    certificate = issue_certificate(db, settings, world.own, kind=kind, bloc_key=bloc_key)
+    embedded = badge_credential(settings, certificate, now=NOW)["credentialSubject"]["achievement"]
+    assert embedded["id"] == f"{settings.base_url}/openbadges/achievements/{code}"
+    response = client.get(f"/openbadges/achievements/{code}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == json.loads(json.dumps(embedded))  # the very same object
+
+
+def test_gc_achievements_and_an_unknown_code(client: TestClient, settings: Settings) -> None:
+    gc = client.get("/openbadges/achievements/RNCP35729").json()
+    assert gc["achievementType"] == "Certification" and gc["humanCode"] == "RNCP35729"
+    assert gc["alignment"][0]["targetUrl"].endswith("/rncp/35729/")
+    bloc = client.get("/openbadges/achievements/RNCP35729BC01").json()  # GRU, in GC
+    assert bloc["achievementType"] == "Certificate"
+    assert "Gestion de la relation usagers" in bloc["name"]
+    assert "(RNCP35729)" in bloc["description"]
+    for unknown in ("RNCP99999", "rncp35543", "RNCP35543BC99", "%00"):
+        response = client.get(f"/openbadges/achievements/{unknown}")
+        assert response.status_code == 404, unknown
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["error"] == "not_found"
+
+
+# --- revocation list ---------------------------------------------------------------------------
+
+
+def test_the_revocation_list_names_revoked_credentials_only(
+    client: TestClient, db: Session, settings: Settings, world: World, ccp: Certificate
+) -> None:
+    valid = issue_certificate(db, settings, world.own, bloc_key="GRU", store=False)
+    badge = badge_credential(settings, ccp, now=NOW)  # downloaded before the revocation
+    empty = client.get("/openbadges/revocations")
+    assert empty.status_code == 200 and empty.json()["revokedCredentials"] == []
+    ccp.revoked_at = NOW
+    ccp.revoked_reason = "Motif interne à ne pas publier"
+    db.flush()
+    response = client.get("/openbadges/revocations")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    document = response.json()
+    # what the badge's credentialStatus points at, from its issuer
+    assert document["id"] == badge["credentialStatus"]["id"]
+    assert document["issuer"] == badge["issuer"]["id"]
+    assert document["revokedCredentials"] == [{"id": badge["id"]}]  # no revocationReason
+    assert credential_id(valid) not in response.text
+    assert "Motif interne" not in response.text and ccp.code not in response.text
+    assert verify_badge(settings, badge)  # the proof stands: the list says it is revoked
