@@ -11,8 +11,10 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.certificates import verification_url
 from portal.mail import send_mail
 from portal.settings import Settings
+from vae.decision.models import Certificate
 from vae.decision.national import fr_day, paris_date
 from vae.decision.proclamation import DossierOutcome, Proclaimed
 from vae.people.models import Role, User, UserRole
@@ -76,14 +78,14 @@ def result_text(outcome: DossierOutcome) -> str:
 
 def _body(settings: Settings, person: User, outcome: DossierOutcome, day: str) -> str:
     parcours = outcome.dossier.parcours
-    whose = (
-        "votre parcours"
+    of_whose = (
+        "de votre parcours"
         if person.id == parcours.candidate_id
-        else f"le parcours de {parcours.candidate.full_name}"
+        else f"du parcours de {parcours.candidate.full_name}"
     )
     return (
         f"Bonjour {person.first_name},\n\n"
-        f"Le jury paritaire national a proclamé le {day} les résultats de {whose} "
+        f"Le jury paritaire national a proclamé le {day} les résultats {of_whose} "
         f"({parcours.certification.title}).\n\n"
         f"{result_text(outcome)}\n\n"
         f"Le détail est sur votre tableau de bord : {settings.base_url}/tableau-de-bord\n"
@@ -109,3 +111,31 @@ def notify_results(settings: Settings, session: Session, proclaimed: Proclaimed)
             else:
                 sent += 1
     return sent
+
+
+def notify_cqp(settings: Settings, certificate: Certificate) -> bool:
+    """Tell the holder that a CQP withheld at proclamation is now delivered (after the
+    commit; a failure is logged, never raised)."""
+    holder = certificate.holder
+    if not holder.is_active:
+        return False
+    body = (
+        f"Bonjour {holder.first_name},\n\n"
+        f"Les prérequis du CQP {certificate.certification_short} sont désormais enregistrés : "
+        f"le CQP {certificate.certification_title} vous est délivré le "
+        f"{fr_day(certificate.issued_on)}.\n\n"
+        f"Code de vérification : {certificate.code}\n"
+        f"Vérification en ligne : {verification_url(settings, certificate.code)}\n\n"
+        f"Le certificat est sur votre tableau de bord : {settings.base_url}/tableau-de-bord\n"
+    )
+    try:
+        send_mail(
+            settings,
+            to=holder.email,
+            subject=f"Votre CQP {certificate.certification_short} est délivré",
+            body=body,
+        )
+    except Exception:  # noqa: BLE001 - a mail failure must not undo the delivery
+        log.exception("CQP mail to %s failed", holder.email)
+        return False
+    return True

@@ -16,6 +16,7 @@ from vae.decision.models import (
     NationalDossier,
     Proclamation,
 )
+from vae.decision.rules import held_at_proclamation
 from vae.parcours.models import Parcours
 from vae.referentiel.service import get_referentiel
 
@@ -84,8 +85,13 @@ def results_for(session: Session, parcours: Sequence[Parcours]) -> dict[int, Res
         if p.certification_id not in bloc_keys:
             bloc_keys[p.certification_id] = _bloc_keys(session, p)
         keys = bloc_keys[p.certification_id]
-        acquired = tuple(k for k in keys if k in ccp or k in p.held_bloc_keys)
         not_validated = {d.bloc_key for d in dossier.decisions if not d.validated}
+        # the proclamation's rule: the evaluation's held snapshot and the CCPs, a bloc decided
+        # "non validé" only through a real CCP
+        held = held_at_proclamation(
+            snapshot=dossier.evaluation.held, certified=ccp, refused=not_validated
+        )
+        acquired = tuple(k for k in keys if k in held)
         cqp = any(c.kind == CertificateKind.CQP.value for c in own)
         state = "cqp" if cqp else ("withheld" if dossier.cqp_withheld_reason else "partial")
         results[p.id] = Result(

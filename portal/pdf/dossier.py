@@ -20,17 +20,21 @@ from portal.pdf.base import (
     boxed,
     esc,
     fr_date,
-    fr_datetime,
     grid,
     key_values,
     para,
     render,
 )
 from portal.pdf.dossier_data import DossierData, GridBloc
+from vae.decision.rules import fr_paris
 from vae.parcours.models import ROUTE_LABELS
 from vae.people.models import User
 
 TITLE = "Dossier de certification"
+BROKEN = (
+    "Signature rompue : le contenu de la grille ou de l'avis a changé depuis la signature "
+    "(l'empreinte SHA-256 ne correspond plus). Ce dossier ne peut pas être proclamé."
+)
 ROUTES: dict[str, str] = {str(k): v for k, v in ROUTE_LABELS.items()}
 RULE_NOTICE = (
     "Une compétence est acquise lorsqu'au moins 80 % de ses critères sont validés ; un bloc est "
@@ -60,6 +64,11 @@ def dossier_pdf(data: DossierData, *, generated_at: datetime) -> bytes:
     return render(story, info)
 
 
+def _at(moment: datetime | None, *, seconds: bool = False) -> str:
+    """Paris time, as the pages show it."""
+    return fr_paris(moment, seconds=seconds) if moment is not None else "—"
+
+
 def _person(user: User | None) -> str:
     return f"{user.civility} {user.full_name}" if user is not None else "non désigné"
 
@@ -75,7 +84,7 @@ def _cover(data: DossierData, generated_at: datetime) -> list[Flowable]:
         f"{esc(h.bloc_key)} : {esc(h.origin)}"
         + (f" (obtenu le {fr_date(h.obtained_on)})" if h.obtained_on else "")
         for h in parcours.held_blocs
-    ]
+    ] + [f"{esc(k)} : CCP délivré sur la plateforme" for k in data.held_by_ccp]
     rows = [
         ("Candidat", esc(_person(parcours.candidate))),
         (
@@ -90,7 +99,7 @@ def _cover(data: DossierData, generated_at: datetime) -> list[Flowable]:
         ("Début du parcours", fr_date(parcours.start_date)),
         ("Blocs déjà détenus", "<br/>".join(held) or "aucun"),
         ("Session nationale", fr_date(data.dossier.session.day)),
-        ("Document généré le", fr_datetime(generated_at)),
+        ("Document généré le", _at(generated_at)),
     ]
     summary = [
         [
@@ -104,6 +113,7 @@ def _cover(data: DossierData, generated_at: datetime) -> list[Flowable]:
     return [
         Heading(TITLE, STYLES.title, outline="Identité et parcours", level=0),
         para(f"{esc(certification.title)} – {esc(_person(parcours.candidate))}", STYLES.subtitle),
+        *([para(BROKEN, STYLES.alert)] if data.signature == "broken" else []),
         key_values(rows),
         para(RULE_NOTICE, STYLES.note),
         para("Synthèse par bloc évalué", STYLES.h2),
@@ -169,14 +179,16 @@ def _avis(data: DossierData) -> list[Flowable]:
             key_values(rows),
         ]
     story.append(para("Signatures", STYLES.h2))
-    if data.evaluation.signed_at is None:
+    if data.signature == "broken":
+        story.append(para(BROKEN, STYLES.alert))
+    elif data.evaluation.signed_at is None:
         story.append(para("L'avis n'est pas signé par tous les membres du jury.", STYLES.alert))
     for s in data.signatures:
         story.append(
             boxed(
                 [
                     para(f"<b>{esc(s.name)}</b> – {esc(s.quality)}", STYLES.cell),
-                    para(f"Signé le {fr_datetime(s.signed_at, seconds=True)}", STYLES.cell),
+                    para(f"Signé le {_at(s.signed_at, seconds=True)}", STYLES.cell),
                     para(
                         f"Empreinte SHA-256 du contenu signé : {esc(s.content_hash)}", STYLES.small
                     ),
@@ -184,14 +196,40 @@ def _avis(data: DossierData) -> list[Flowable]:
             )
         )
     story.append(para("Recours du candidat", STYLES.h2))
-    if data.recours is None:
-        story.append(para("Aucun recours n'a été déposé.", STYLES.body))
-    else:
-        story += [
-            para(f"Recours motivé déposé le {fr_datetime(data.recours.filed_at)} :", STYLES.body),
-            para(esc(data.recours.text), STYLES.note),
-        ]
+    story.extend(_recours(data))
     return story
+
+
+def _recours(data: DossierData) -> list[Flowable]:
+    status, recours = data.recours_status, data.recours
+    if status.state == "filed" and recours is not None:
+        return [
+            para(f"Recours motivé déposé le {_at(recours.filed_at)} :", STYLES.body),
+            para(esc(recours.text), STYLES.note),
+        ]
+    if status.state == "waived" and recours is not None:
+        return [
+            para(
+                f"Le candidat a renoncé au recours le {_at(recours.filed_at)} : le délai est clos.",
+                STYLES.body,
+            )
+        ]
+    if status.state == "open":
+        return [
+            para(
+                f"Délai de recours en cours jusqu'au {_at(status.deadline)} : ni recours ni "
+                "renonciation à la date du document.",
+                STYLES.warn,
+            )
+        ]
+    if status.state == "expired":
+        return [
+            para(
+                f"Aucun recours déposé : le délai a expiré le {_at(status.deadline)}.",
+                STYLES.body,
+            )
+        ]
+    return [para("Le délai de recours commencera à la signature de l'avis.", STYLES.body)]
 
 
 def _summaries(data: DossierData) -> list[Flowable]:
@@ -201,7 +239,7 @@ def _summaries(data: DossierData) -> list[Flowable]:
     livret = data.livret
     if livret is not None:
         state = (
-            f"Édition {livret.edition} soumise le {fr_datetime(livret.submitted_at)} – "
+            f"Édition {livret.edition} soumise le {_at(livret.submitted_at)} – "
             f"empreinte SHA-256 {esc(livret.content_hash)}"
             if livret.submitted_at
             else f"Édition {livret.edition} en brouillon (non soumise)"
@@ -261,5 +299,5 @@ def _decisions(data: DossierData) -> list[Flowable]:
         grid(["Bloc", "Décision", "Motif"], rows, [60 * mm, 30 * mm, CONTENT_WIDTH - 90 * mm])
     )
     if data.proclaimed_at:
-        story.append(para(f"Session proclamée le {fr_datetime(data.proclaimed_at)}.", STYLES.ok))
+        story.append(para(f"Session proclamée le {_at(data.proclaimed_at)}.", STYLES.ok))
     return story

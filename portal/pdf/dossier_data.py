@@ -19,8 +19,9 @@ from vae.decision.models import (
     NationalDossier,
     Recours,
 )
-from vae.decision.national import proclamation_of
-from vae.decision.rules import grid_result
+from vae.decision.national import decisions_version, proclamation_of
+from vae.decision.rules import RecoursStatus, grid_result, recours_status
+from vae.decision.signing import SignatureState, signature_state
 from vae.jury.models import QUALITY_LABELS
 from vae.livret.models import Livret, Situation
 from vae.parcours.models import Parcours
@@ -87,6 +88,9 @@ class DossierData:
     blocs: list[GridBloc]
     signatures: list[Signatory]
     recours: Recours | None
+    recours_status: RecoursStatus
+    signature: SignatureState  # re-verified against the signed hash: "broken" when altered
+    version: str  # the decisions' version token the form carries
     proclaimed_at: datetime | None
     livret: LivretSummary | None = None
     carnet: dict[str, BlocProgress] | None = None
@@ -94,6 +98,13 @@ class DossierData:
     @property
     def held(self) -> list[str]:
         return [h.bloc_key for h in self.parcours.held_blocs]
+
+    @property
+    def held_by_ccp(self) -> list[str]:
+        """Blocs the evaluation did not evaluate because of a CCP issued on the platform."""
+        declared = self.parcours.held_bloc_keys
+        keys = self.certification.bloc_keys
+        return [k for k in keys if k in self.evaluation.held and k not in declared]
 
 
 def certification_for(session: Session, parcours: Parcours) -> Certification:
@@ -103,10 +114,15 @@ def certification_for(session: Session, parcours: Parcours) -> Certification:
 
 
 def load_dossier(
-    session: Session, dossier_id: int, *, summaries: bool = False
+    session: Session,
+    dossier_id: int,
+    *,
+    now: datetime,
+    recours_days: int,
+    summaries: bool = False,
 ) -> DossierData | None:
-    """The dossier with everything shown; ``summaries`` adds the livret and carnet summaries
-    (the PDF)."""
+    """The dossier with everything shown (the recours as it stands at ``now``); ``summaries``
+    adds the livret and carnet summaries (the PDF)."""
     dossier = session.scalar(
         select(NationalDossier)
         .where(NationalDossier.id == dossier_id)
@@ -126,7 +142,7 @@ def load_dossier(
     parcours, evaluation = dossier.parcours, dossier.evaluation
     _ = (parcours.candidate, parcours.employer, parcours.tutor, parcours.manager)
     certification = certification_for(session, parcours)
-    result = grid_result(certification, evaluation.marks, parcours.held_bloc_keys)
+    result = grid_result(certification, evaluation.marks, evaluation.held)
     by_key = {b.key: b for b in result.blocs}
     blocs = [
         GridBloc(
@@ -155,6 +171,15 @@ def load_dossier(
             for s in evaluation.signatures
         ],
         recours=evaluation.recours,
+        recours_status=recours_status(
+            signed_at=evaluation.signed_at,
+            filed=evaluation.recours is not None,
+            waived=evaluation.recours is not None and evaluation.recours.waived,
+            now=now,
+            days=recours_days,
+        ),
+        signature=signature_state(evaluation),
+        version=decisions_version(dossier),
         proclaimed_at=proclamation.proclaimed_at if proclamation else None,
     )
     if summaries:

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable
+from reportlab.platypus import Flowable, Spacer
 
 from portal.pdf.base import (
     CONTENT_WIDTH,
@@ -19,7 +19,6 @@ from portal.pdf.base import (
     Heading,
     esc,
     fr_date,
-    fr_datetime,
     grid,
     key_values,
     para,
@@ -28,6 +27,7 @@ from portal.pdf.base import render as render_pdf
 from portal.settings import Settings
 from vae.decision.models import Proclamation
 from vae.decision.proclamation import DossierOutcome, Proclaimed
+from vae.decision.rules import fr_paris
 from vae.jury.models import JurySession
 from vae.parcours.models import ROUTE_LABELS
 from vae.people.models import User
@@ -55,7 +55,7 @@ def pv_pdf(
         key_values(
             [
                 ("Session", f"{fr_date(jury_session.day)} – {esc(jury_session.place)}"),
-                ("Proclamation", fr_datetime(moment)),
+                ("Proclamation", fr_paris(moment)),
                 ("Proclamée par", esc(proclaimed_by.full_name) if proclaimed_by else "—"),
                 ("Dossiers délibérés", str(len(proclaimed.outcomes))),
                 ("Délivrés", f"{cqp} CQP, {ccp} CCP"),
@@ -81,11 +81,15 @@ def _dossier(number: int, outcome: DossierOutcome) -> list[Flowable]:
         for d in outcome.dossier.decisions
     ]
     issued = [
-        f"{'CQP ' + esc(c.certification_short) if c.kind == 'cqp' else 'CCP ' + esc(c.bloc_key)}"
-        f" – code {esc(c.code)}"
+        [
+            f"CQP {esc(c.certification_short)}" if c.kind == "cqp" else f"CCP {esc(c.bloc_key)}",
+            esc(c.code),
+        ]
         for c in outcome.certificates
     ]
     result = outcome.issuance
+    decided = {d.bloc_key for d in outcome.dossier.decisions}
+    held = [key for key in result.acquired_blocs if key not in decided]
     story: list[Flowable] = [
         Heading(
             f"{number}. {esc(name)} – CQP {esc(parcours.certification.short)}",
@@ -95,8 +99,23 @@ def _dossier(number: int, outcome: DossierOutcome) -> list[Flowable]:
         ),
         para(f"{esc(route)} · {esc(parcours.employer.name)}", STYLES.muted),
         grid(["Bloc", "Décision", "Motif"], rows, [20 * mm, 30 * mm, CONTENT_WIDTH - 50 * mm]),
-        para("Délivré : " + ("<br/>".join(issued) or "aucun certificat"), STYLES.body),
+        Spacer(1, 2 * mm),
     ]
+    if held:
+        # GRU and MDR from the other CQP, or any CCP from before: they count without a decision
+        story.append(
+            para(
+                f"Blocs déjà détenus, comptés sans délibération : {esc(', '.join(held))}.",
+                STYLES.body,
+            )
+        )
+    if issued:
+        story.append(
+            grid(["Certificat délivré", "Code de vérification"], issued, [50 * mm, 60 * mm])
+        )
+        story.append(Spacer(1, 2 * mm))
+    else:
+        story.append(para("Aucun certificat délivré.", STYLES.body))
     if result.cqp:
         story.append(para(f"CQP {esc(parcours.certification.short)} délivré.", STYLES.ok))
     elif result.cqp_withheld_reason:

@@ -14,6 +14,7 @@ from portal.templating import render
 from portal.web import Ctx, view
 from vae.decision.certificates import for_holder
 from vae.decision.models import Evaluation
+from vae.decision.rules import paris_day
 from vae.jury.models import Convocation, JurySession
 from vae.people.models import ROLE_LABELS, Role
 
@@ -28,11 +29,7 @@ def dashboard(ctx: Ctx) -> Response:
             select(JurySession).where(JurySession.day >= ctx.now.date()).order_by(JurySession.day)
         ).all()
     own_ids = [p.id for p in parcours if p.candidate_id == ctx.user.id]
-    convocations = (
-        ctx.db.scalars(select(Convocation).where(Convocation.parcours_id.in_(own_ids))).all()
-        if own_ids
-        else []
-    )
+    convocations = _pending_convocations(ctx, own_ids)
     signed_avis = (
         set(
             ctx.db.scalars(
@@ -62,6 +59,21 @@ def dashboard(ctx: Ctx) -> Response:
             ),
         },
     )
+
+
+def _pending_convocations(ctx: Ctx, parcours_ids: list[int]) -> list[Convocation]:
+    """The candidate's convocations still ahead: not past (Paris day) and whose avis is not
+    signed yet."""
+    if not parcours_ids:
+        return []
+    signed = select(Evaluation.convocation_id).where(Evaluation.signed_at.is_not(None))
+    rows = ctx.db.scalars(
+        select(Convocation)
+        .where(Convocation.parcours_id.in_(parcours_ids), Convocation.id.not_in(signed))
+        .order_by(Convocation.at)
+    ).all()
+    today = paris_day(ctx.now)
+    return [c for c in rows if paris_day(c.at) >= today]
 
 
 routes = [Route("/tableau-de-bord", dashboard, methods=["GET"], name="dashboard")]

@@ -2,29 +2,34 @@
 with the signed avis and the recours.
 
 Who sees a grid: the members of the convocation's session who may see the candidate's parcours
-(never one of their own organisme) write it; administrators read it; the national jury reads it
-once signed, for the dossiers on its agenda. Anyone else gets a 404.
+(never one of their own organisme) write it from the day of the interview, and those who sit for
+the candidate sign it; administrators read it and may reopen a frozen avis; the national jury
+reads it once signed, for the dossiers on its agenda. Anyone else gets a 404.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy.orm import object_session
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.notify_avis import notify_avis_signed
 from portal.permissions import Action, parcours_visible
 from portal.templating import render, templates
 from portal.web import Ctx, clean_text, redirect, view
 from vae.decision import evaluation as service
-from vae.decision import recours, rules
+from vae.decision import reopen, rules
 from vae.decision.models import Evaluation
+from vae.decision.signing import BROKEN_MESSAGE, required_signer_ids, signature_state
 from vae.jury.models import QUALITY_LABELS, Convocation, JuryMember, JurySession
 from vae.people.models import Role
 from vae.referentiel.service import get_referentiel
 
 AVIS_VALUES = {"favorable": True, "defavorable": False}
+log = logging.getLogger("vae_portal.evaluation")
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -75,16 +80,22 @@ def _context(
     values: service.GridInput | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
+    assert ctx.user is not None
     evaluation = service.find(ctx.db, convocation.id)
     certification = service.certification_of(ctx.db, convocation)
     referentiel = get_referentiel(ctx.db, convocation.parcours.certification.version_id)
-    held = convocation.parcours.held_bloc_keys
+    held = service.held_blocs(ctx.db, convocation.parcours, evaluation)
     result = service.results(evaluation, certification, held)
     jury_session = ctx.db.get(JurySession, convocation.session_id)
     assert jury_session is not None and referentiel is not None
+    user_id = ctx.user.id
     signed_by_me = evaluation is not None and any(
-        s.user_id == ctx.user.id for s in evaluation.signatures if ctx.user is not None
+        s.user_id == user_id for s in evaluation.signatures
     )
+    required = required_signer_ids(jury_session, convocation.parcours)
+    early = service.too_early(convocation, ctx.now)
+    state = signature_state(evaluation) if evaluation is not None else "draft"
+    is_admin = ctx.user.has_role(Role.ADMIN)
     context: dict[str, Any] = {
         "convocation": convocation,
         "parcours": convocation.parcours,
@@ -97,8 +108,22 @@ def _context(
         "values": values or _values(evaluation),
         "lock_version": evaluation.lock_version if evaluation else 0,
         "member": seat is not None,
-        "editable": seat is not None and not (evaluation and evaluation.frozen),
-        "can_sign": seat is not None and not signed_by_me,
+        "editable": seat is not None and not (evaluation and evaluation.frozen) and not early,
+        "can_sign": seat is not None and user_id in required and not signed_by_me and not early,
+        "not_a_signer": seat is not None and user_id not in required,
+        "not_a_signer_message": service.NOT_A_SIGNER,
+        "too_early": early or "",
+        "state": state,
+        "broken_message": BROKEN_MESSAGE,
+        "required_count": len(required),
+        "signed_count": service.signed_count(evaluation, required) if evaluation else 0,
+        "can_reopen": is_admin and evaluation is not None and evaluation.frozen,
+        "reopen_problem": reopen.reopen_problem(ctx.db, evaluation)
+        if is_admin and evaluation is not None and evaluation.frozen
+        else None,
+        "reopen_errors": {},
+        "reason": "",
+        "show_recours_text": True,  # members, administrators and the national jury
         "frozen_message": service.frozen_message(evaluation)
         if evaluation and evaluation.frozen
         else "",
@@ -190,6 +215,8 @@ def grid_save(ctx: Ctx) -> Response:
         return _refused(ctx, convocation, seat, 400, errors=error.errors, values=grid)
     except service.Frozen as error:
         return _refused(ctx, convocation, seat, 409, message=str(error))
+    except service.TooEarly as error:
+        return _refused(ctx, convocation, seat, 400, message=str(error))
     except service.GridConflict as conflict:
         ctx.db.rollback()
         assert grid is not None
@@ -279,11 +306,17 @@ def sign_post(ctx: Ctx) -> Response:
         )
     except service.NotAllowed:
         raise ctx.not_found() from None
+    except service.TooEarly as error:
+        ctx.db.rollback()
+        context = _context(ctx, convocation, seat, message=str(error))
+        return render(ctx.request, "evaluation/grid.html", context, status_code=400)
     except service.SignatureRefused as refusal:
         ctx.db.rollback()
         context = _with_problems(ctx, convocation, seat)
         context["message"] = refusal.message
-        status = 400 if refusal.problems else 409
+        status = (
+            403 if isinstance(refusal, service.NotASigner) else 400 if refusal.problems else 409
+        )
         return render(ctx.request, "evaluation/grid.html", context, status_code=status)
     except service.GridConflict:
         ctx.db.rollback()
@@ -294,79 +327,46 @@ def sign_post(ctx: Ctx) -> Response:
             message="Le contenu a changé depuis votre relecture : relisez-le avant de signer.",
         )
         return render(ctx.request, "evaluation/grid.html", context, status_code=409)
+    final = evaluation.signed_at is not None and evaluation.signed_at == ctx.now
     ctx.db.commit()
+    if final:  # this signature made the avis final: the candidate is told (never undone)
+        try:
+            notify_avis_signed(ctx.settings, evaluation)
+        except Exception:  # noqa: BLE001 - the signature is committed whatever happens
+            log.exception("avis notification failed for evaluation %s", evaluation.id)
     return redirect(f"/jury/evaluations/{convocation.id}#signatures")
 
 
-# --- the candidate's page: the signed avis and the recours -----------------------------------
+# --- reopening a frozen avis (administrator) -------------------------------------------------
 
 
-def _avis_context(ctx: Ctx, parcours_id: int, **extra: Any) -> dict[str, Any]:
+@view(Action.MANAGE_JURY)
+def reopen_post(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    parcours = parcours_visible(ctx.db, ctx.user, parcours_id)
-    if parcours is None:
-        raise ctx.not_found()
-    evaluation = service.load_for_parcours(ctx.db, parcours.id)
-    signed = evaluation if evaluation is not None and evaluation.signed else None
-    context: dict[str, Any] = {
-        "parcours": parcours,
-        "evaluation": signed,
-        "is_candidate": parcours.candidate_id == ctx.user.id,
-        "qualities": QUALITY_LABELS,
-        "errors": {},
-        "text": "",
-    }
-    if signed is not None:
-        certification = service.certification_of(ctx.db, signed)
-        held = parcours.held_bloc_keys
-        result = service.results(signed, certification, held)
-        days = ctx.settings.recours_days
-        context.update(
-            certification=certification,
-            held=held,
-            results={b.key: b for b in result.blocs},
-            deadline=recours.recours_deadline(signed, days),
-            recours_open=rules.recours_open(signed_at=signed.signed_at, now=ctx.now, days=days),
-        )
-    context.update(extra)
-    return context
-
-
-@view(Action.VIEW_PARCOURS)
-def avis_page(ctx: Ctx) -> Response:
-    context = _avis_context(ctx, ctx.path_int("parcours_id"))
-    return render(ctx.request, "evaluation/avis.html", context)
-
-
-@view(Action.FILE_RECOURS)
-def recours_post(ctx: Ctx) -> Response:
-    assert ctx.user is not None
-    context = _avis_context(ctx, ctx.path_int("parcours_id"))
-    evaluation: Evaluation | None = context["evaluation"]
-    if not context["is_candidate"]:
-        raise ctx.not_found()
-    text = ctx.field("text")
-    if evaluation is None:
-        context["errors"] = {"text": "L'avis du jury n'est pas encore disponible."}
-        return render(ctx.request, "evaluation/avis.html", context, status_code=400)
+    convocation, seat = _access(ctx, write=False)
+    evaluation = service.find(ctx.db, convocation.id)
+    reason = ctx.field("reason")
     try:
-        recours.file_recours(
+        reopen.reopen(
             session=ctx.db,
             actor=ctx.actor,
             user=ctx.user,
             evaluation=evaluation,
-            text=text,
+            reason=reason,
             now=ctx.now,
-            days=ctx.settings.recours_days,
         )
     except service.NotAllowed:
         raise ctx.not_found() from None
     except service.GridInvalid as error:
         ctx.db.rollback()
-        context = _avis_context(ctx, context["parcours"].id, errors=error.errors, text=text)
-        return render(ctx.request, "evaluation/avis.html", context, status_code=400)
+        context = _context(ctx, convocation, seat, reopen_errors=error.errors, reason=reason)
+        return render(ctx.request, "evaluation/grid.html", context, status_code=400)
+    except reopen.ReopenRefused as refusal:
+        ctx.db.rollback()
+        context = _context(ctx, convocation, seat, message=str(refusal), reason=reason)
+        return render(ctx.request, "evaluation/grid.html", context, status_code=409)
     ctx.db.commit()
-    return redirect(f"/parcours/{context['parcours'].id}/avis#recours")
+    return redirect(f"/jury/evaluations/{convocation.id}#signatures")
 
 
 # --- the session page's states (a template global: one query per session page) --------------
@@ -395,6 +395,10 @@ routes = [
         methods=["POST"],
         name="evaluation_sign",
     ),
-    Route("/parcours/{parcours_id:int}/avis", avis_page, methods=["GET"], name="parcours_avis"),
-    Route("/parcours/{parcours_id:int}/avis", recours_post, methods=["POST"], name="parcours_avis"),
+    Route(
+        "/jury/evaluations/{convocation_id:int}/rouvrir",
+        reopen_post,
+        methods=["POST"],
+        name="evaluation_reopen",
+    ),
 ]

@@ -14,11 +14,12 @@ from starlette.routing import Route
 
 from portal.certificates import certificate_path, new_code, store_certificate_pdf
 from portal.notify import notify_results
-from portal.pdf.dossier_data import certification_for, load_dossier
+from portal.pdf.dossier_data import certification_for
 from portal.pdf.pv import pv_dir, pv_pdf, read_pv, store_pv
 from portal.permissions import Action, can
 from portal.seal import seal_pdf
 from portal.templating import render
+from portal.views.national_dossier import routes as dossier_routes
 from portal.web import Ctx, redirect, view
 from vae.decision import national
 from vae.decision import proclamation as proclaiming
@@ -35,13 +36,6 @@ def _session(ctx: Ctx) -> JurySession:
     if jury is None or jury.kind != SessionKind.NATIONAL.value:
         raise ctx.not_found()
     return jury
-
-
-def _dossier_row(ctx: Ctx) -> NationalDossier:
-    dossier = ctx.db.get(NationalDossier, ctx.path_int("dossier_id"))
-    if dossier is None:
-        raise ctx.not_found()
-    return dossier
 
 
 @view(Action.DELIBERATE)
@@ -99,7 +93,10 @@ def _session_page(
     context: dict[str, Any] = {
         "jury_session": jury,
         "dossiers": dossiers,
-        "facts": {d.id: national.dossier_facts(d) for d in dossiers},
+        "facts": {
+            d.id: national.dossier_facts(d, recours_days=ctx.settings.recours_days)
+            for d in dossiers
+        },
         "proclamation": proclamation,
         "certificates": certificates,
         "manage": manage,
@@ -108,6 +105,7 @@ def _session_page(
         "problems": problems or [],
         "form": ctx.form,
         "routes": ROUTE_LABELS,
+        "now": ctx.now,
     }
     return render(ctx.request, "national/session.html", context, status_code=status_code)
 
@@ -161,6 +159,7 @@ def _publish(ctx: Ctx, jury: JurySession) -> proclaiming.Proclaimed:
             certifications=lambda parcours: certification_for(ctx.db, parcours),
             prerequisites=ctx.settings.cqp_prerequisites,
             new_code=new_code,
+            recours_days=ctx.settings.recours_days,
             now=ctx.now,
         )
         for certificate in proclaimed.certificates:
@@ -185,63 +184,6 @@ def _publish(ctx: Ctx, jury: JurySession) -> proclaiming.Proclaimed:
             path.unlink(missing_ok=True)
         raise
     return proclaimed
-
-
-def _dossier_page(
-    ctx: Ctx, dossier_id: int, *, errors: dict[str, str] | None = None, status_code: int = 200
-) -> Response:
-    data = load_dossier(ctx.db, dossier_id)
-    if data is None:
-        raise ctx.not_found()
-    context = {
-        "data": data,
-        "errors": errors or {},
-        "form": ctx.form,
-        "routes": ROUTE_LABELS,
-    }
-    return render(ctx.request, "national/dossier.html", context, status_code=status_code)
-
-
-@view(Action.DELIBERATE)
-def dossier_detail(ctx: Ctx) -> Response:
-    return _dossier_page(ctx, _dossier_row(ctx).id)
-
-
-@view(Action.DELIBERATE)
-def decide(ctx: Ctx) -> Response:
-    dossier = _dossier_row(ctx)
-    choices = {}
-    for avis in dossier.evaluation.avis:
-        answer = ctx.field(f"validated-{avis.bloc_key}")
-        validated = {"oui": True, "non": False}.get(answer)
-        choices[avis.bloc_key] = national.Choice(validated, ctx.field(f"reason-{avis.bloc_key}"))
-    try:
-        national.record_decisions(
-            session=ctx.db, actor=ctx.actor, dossier=dossier, choices=choices, now=ctx.now
-        )
-    except national.DecisionErrors as refused:
-        ctx.db.rollback()
-        return _dossier_page(ctx, dossier.id, errors=refused.errors, status_code=400)
-    except national.NationalError as error:
-        ctx.db.rollback()
-        return _dossier_page(ctx, dossier.id, errors={error.field: error.message}, status_code=400)
-    ctx.db.commit()
-    return redirect(f"/national/dossiers/{dossier.id}")
-
-
-@view(Action.DELIBERATE)
-def dossier_pdf(ctx: Ctx) -> Response:
-    from portal.pdf.dossier import dossier_pdf as render_pdf
-
-    data = load_dossier(ctx.db, _dossier_row(ctx).id, summaries=True)
-    assert data is not None
-    pdf = render_pdf(data, generated_at=ctx.now)
-    name = f"dossier-certification-{data.dossier.id}.pdf"
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
 
 
 @view(Action.DELIBERATE)
@@ -283,22 +225,5 @@ routes = [
         name="national_proclaim",
     ),
     Route("/national/sessions/{session_id:int}/pv.pdf", pv, methods=["GET"], name="national_pv"),
-    Route(
-        "/national/dossiers/{dossier_id:int}",
-        dossier_detail,
-        methods=["GET"],
-        name="national_dossier",
-    ),
-    Route(
-        "/national/dossiers/{dossier_id:int}.pdf",
-        dossier_pdf,
-        methods=["GET"],
-        name="national_dossier_pdf",
-    ),
-    Route(
-        "/national/dossiers/{dossier_id:int}/decisions",
-        decide,
-        methods=["POST"],
-        name="national_decide",
-    ),
+    *dossier_routes,
 ]

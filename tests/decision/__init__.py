@@ -1,5 +1,5 @@
 """Shared builders for the decision tests: a jury session of two members with one convocation,
-and complete grids."""
+another organisme of the candidate's branche (for an expert who signs), and complete grids."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from vae.audit.service import Actor
 from vae.decision.evaluation import AvisInput, GridInput
+from vae.decision.models import Certificate
 from vae.jury.models import Convocation, JuryMember, JurySession
 from vae.parcours.models import Parcours
 from vae.people.models import Civility, Role, User
@@ -59,6 +60,50 @@ def jury_for(db: Session, parcours: Parcours, president: User, expert_org_id: in
     db.flush()
     db.refresh(jury)
     return Jury(jury, convocation, president, expert)
+
+
+def branche_peer(db: Session, parcours: Parcours) -> int:
+    """The id of another organisme of the candidate's branche (its experts sign the avis)."""
+    from vae.people.models import Branche, OrganisationKind, OrganisationType
+    from vae.people.service import create_organisation
+
+    employer = parcours.employer
+    assert employer.branche is not None
+    peer = create_organisation(
+        session=db,
+        actor=Actor.system("tests"),
+        name=f"{employer.name} voisine {parcours.id}",
+        kind=OrganisationKind.ORGANISME,
+        type=OrganisationType(employer.type),
+        branche=Branche(employer.branche),
+    )
+    db.flush()
+    return peer.id
+
+
+def ccp(db: Session, parcours: Parcours, bloc_key: str, *, revoked: bool = False) -> Certificate:
+    """A CCP issued by the platform to ``parcours``'s candidate (revoked when asked)."""
+    certificate = Certificate(
+        code=f"T{parcours.id}{bloc_key}{'R' if revoked else ''}",
+        kind="ccp",
+        holder_id=parcours.candidate_id,
+        parcours_id=parcours.id,
+        certification_code=parcours.certification.code,
+        certification_short=parcours.certification.short,
+        certification_title=parcours.certification.title,
+        bloc_key=bloc_key,
+        bloc_code=bloc_key,
+        bloc_title=bloc_key,
+        route=parcours.route,
+        issued_on=date(2026, 6, 30),
+        holder_first_name=parcours.candidate.first_name,
+        holder_last_name=parcours.candidate.last_name,
+        revoked_at=NOW if revoked else None,
+        revoked_reason="Erreur de saisie." if revoked else None,
+    )
+    db.add(certificate)
+    db.flush()
+    return certificate
 
 
 def certification(db: Session, short: str) -> Certification:

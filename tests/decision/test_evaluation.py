@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.decision import NOW, Jury, certification, complete, jury_for
+from tests.decision import NOW, Jury, branche_peer, certification, complete, jury_for
 from tests.portal.world import World, build_world
 from vae.audit.models import AuditEntry
 from vae.audit.service import Actor
@@ -30,7 +30,7 @@ def world(db: Session) -> World:
 
 @pytest.fixture
 def jury(db: Session, world: World) -> Jury:
-    return jury_for(db, world.own, world.people["jury_pro"], world.caf.id)
+    return jury_for(db, world.own, world.people["jury_pro"], branche_peer(db, world.own))
 
 
 def actor(user) -> Actor:  # type: ignore[no-untyped-def]

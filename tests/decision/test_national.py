@@ -27,6 +27,7 @@ from vae.referentiel.models import CertificationRecord
 from vae.referentiel.service import get_referentiel
 
 NOW = datetime(2027, 3, 18, 23, 30, tzinfo=UTC)  # already the 19th in Paris
+JUNE = datetime(2027, 6, 10, 8, tzinfo=UTC)  # a later session's day
 _codes = itertools.count(1)
 
 
@@ -34,7 +35,7 @@ def new_code() -> str:
     return f"TEST-{next(_codes):06d}"
 
 
-def proclaim(db: Session, jury, *, prerequisites=()):  # type: ignore[no-untyped-def]
+def proclaim(db: Session, jury, *, prerequisites=(), now=NOW):  # type: ignore[no-untyped-def]
     return proclamation.proclaim(
         session=db,
         actor=SYSTEM,
@@ -42,7 +43,8 @@ def proclaim(db: Session, jury, *, prerequisites=()):  # type: ignore[no-untyped
         certifications=lambda p: certification_of(db, p),
         prerequisites=lambda route: prerequisites,
         new_code=new_code,
-        now=NOW,
+        recours_days=15,
+        now=now,
     )
 
 
@@ -87,13 +89,14 @@ def test_decisions_need_a_reason_when_differing_and_freeze_at_proclamation(db: S
             actor=SYSTEM,
             dossier=dossier,
             choices=choices | {"TD": Choice(True, " ")},
+            version=None,
             now=NOW,
         )
     assert set(refused.value.errors) == {"reason-TD"}
     assert "défavorable" in refused.value.errors["reason-TD"]
     with pytest.raises(national.DecisionErrors) as unanswered:
         national.record_decisions(
-            session=db, actor=SYSTEM, dossier=dossier, choices=choices, now=NOW
+            session=db, actor=SYSTEM, dossier=dossier, choices=choices, version=None, now=NOW
         )
     assert set(unanswered.value.errors) == {"validated-TD"}
     assert db.scalars(select(Deliberation)).all() == []  # nothing half-saved
@@ -103,6 +106,7 @@ def test_decisions_need_a_reason_when_differing_and_freeze_at_proclamation(db: S
         actor=SYSTEM,
         dossier=dossier,
         choices=choices | {"TD": Choice(True, "Le recours établit la compétence C18.")},
+        version=None,
         now=NOW,
     )
     national.record_decisions(  # changed before proclamation: TD follows the avis after all
@@ -110,6 +114,7 @@ def test_decisions_need_a_reason_when_differing_and_freeze_at_proclamation(db: S
         actor=SYSTEM,
         dossier=dossier,
         choices=choices | {"TD": Choice(False, "")},
+        version=national.decisions_version(dossier),
         now=NOW,
     )
     decisions = {d.bloc_key: d.validated for d in db.scalars(select(Deliberation))}
@@ -125,6 +130,7 @@ def test_decisions_need_a_reason_when_differing_and_freeze_at_proclamation(db: S
             actor=SYSTEM,
             dossier=dossier,
             choices=choices | {"TD": Choice(False, "")},
+            version=national.decisions_version(dossier),
             now=NOW,
         )
     with pytest.raises(national.NationalError, match="déjà été proclamée"):
@@ -150,7 +156,7 @@ def test_proclamation_problems_are_listed(db: Session) -> None:
     db.flush()
     db.refresh(decided)
     with pytest.raises(national.ProclamationRefused) as refused:
-        proclaim(db, jury)
+        proclaim(db, jury, now=JUNE)
     assert refused.value.problems == [
         "Candidat Test : l'avis du jury professionnel n'est pas signé.",
         "Autrecandidat Test : pas de décision pour MDR, POS, TD.",
@@ -288,10 +294,12 @@ def test_passerelle_with_held_blocs_and_missing_prerequisite(db: Session) -> Non
     db.add(Prerequisite(parcours_id=parcours.id, key="premss", completed_on=date(2027, 4, 1)))
     jury2 = national_session(db, date(2027, 6, 10))
     db.flush()
-    later = signed_evaluation(db, parcours, signer=world.people["jury_pro"])
+    later = signed_evaluation(
+        db, parcours, signer=world.people["jury_pro"], signed_at=datetime(2027, 4, 9, tzinfo=UTC)
+    )
     dossier2 = on_agenda(db, jury2, later)
     decide_as_avis(db, dossier2)
-    again = proclaim(db, jury2, prerequisites=("pass", "premss"))
+    again = proclaim(db, jury2, prerequisites=("pass", "premss"), now=JUNE)
     assert [(c.kind, c.bloc_key) for c in again.certificates] == [("cqp", None)]
 
 

@@ -251,3 +251,38 @@ def test_issuance_table(
     assert (issued.cqp_withheld_reason is not None) is reason
     if reason:
         assert "Prem'ss" in issued.cqp_withheld_reason  # type: ignore[operator]
+
+
+# --- who signs the avis --------------------------------------------------------------------
+
+PRESIDENT = rules.SignerFacts(1, "president", None, 10)  # Ucanss: no branche
+MALADIE = rules.SignerFacts(2, "expert", "maladie", 20)
+FAMILLE = rules.SignerFacts(3, "expert", "famille", 30)
+MALADIE_OF_EMPLOYER = rules.SignerFacts(4, "expert", "maladie", 40)
+NO_BRANCHE = rules.SignerFacts(5, "expert", None, 50)
+SECOND_PRESIDENT = rules.SignerFacts(6, "president", None, 60)
+
+
+@pytest.mark.parametrize(
+    ("members", "branche", "employer", "expected"),
+    [
+        # the président and the expert of the candidate's branche
+        ([PRESIDENT, MALADIE], "maladie", 40, {1, 2}),
+        # a third member of another branche sits for other candidates, not this one
+        ([PRESIDENT, MALADIE, FAMILLE], "maladie", 40, {1, 2}),
+        ([PRESIDENT, MALADIE, FAMILLE], "famille", 40, {1, 3}),
+        # never a member of the candidate's own organisme
+        ([PRESIDENT, MALADIE, MALADIE_OF_EMPLOYER], "maladie", 40, {1, 2}),
+        ([PRESIDENT, MALADIE], "maladie", 10, {2}),
+        # an expert without a branche never matches, not even a candidate without one
+        ([PRESIDENT, NO_BRANCHE], None, 40, {1}),
+        ([PRESIDENT, NO_BRANCHE], "maladie", 40, {1}),
+        # every président signs
+        ([PRESIDENT, SECOND_PRESIDENT, FAMILLE], "famille", 40, {1, 6, 3}),
+        ([], "maladie", 40, set()),
+    ],
+)
+def test_required_signers(
+    members: list[rules.SignerFacts], branche: str | None, employer: int, expected: set[int]
+) -> None:
+    assert rules.required_signers(members, branche, employer) == frozenset(expected)

@@ -2,14 +2,15 @@
 
 own: a session the jury professionnel member sits on, ``world.own`` convened (for the national
 jury: its evaluation signed and on a national agenda); foreign: a session without them,
-``world.foreign`` convened, nothing signed. The forms are empty: a grid with nothing in it
-saves nothing (303), a signature of nothing is refused (400), an empty recours with no signed
-avis is refused (400).
+``world.foreign`` convened, nothing signed. The interviews took place yesterday (the grid opens
+on the interview's day). The forms are empty: a grid with nothing in it saves nothing (303), a
+signature of nothing is refused (400), an empty recours with no signed avis is refused (400), a
+reopening without its reason is refused (400).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -39,12 +40,14 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
         | {"jury_pro": (404, 404), "jury_national": (404, 404), "admin": (200, 200)}
     ),
     ("parcours_avis", "POST"): _table({"candidat": (400, 404)}),
+    ("evaluation_reopen", "POST"): _table({"admin": (400, 400)}),
 }
 
 
 def _convocation(db: Session, world: World, role: str, own: bool) -> Convocation:
     parcours = world.own if own else world.foreign
-    jury = JurySession(kind="professionnel", day=date(2027, 2, 9), place="Montreuil", capacity=8)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    jury = JurySession(kind="professionnel", day=yesterday.date(), place="Montreuil", capacity=8)
     db.add(jury)
     db.flush()
     if own:
@@ -54,7 +57,7 @@ def _convocation(db: Session, world: World, role: str, own: bool) -> Convocation
     convocation = Convocation(
         session_id=jury.id,
         parcours_id=parcours.id,
-        at=datetime(2027, 2, 9, 9, tzinfo=UTC),
+        at=yesterday,
         place="Montreuil",
     )
     db.add(convocation)
@@ -85,5 +88,5 @@ def url(name: str, world: World, role: str, own: bool, db: Session, settings: Se
     if name == "parcours_avis":
         return f"/parcours/{(world.own if own else world.foreign).id}/avis"
     convocation = _convocation(db, world, role, own)
-    suffix = "/signature" if name == "evaluation_sign" else ""
+    suffix = {"evaluation_sign": "/signature", "evaluation_reopen": "/rouvrir"}.get(name, "")
     return f"/jury/evaluations/{convocation.id}{suffix}"

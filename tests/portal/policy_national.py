@@ -7,13 +7,13 @@ session (own and foreign alike); nobody else but the administrators does.
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from portal.settings import Settings
 from tests.portal.world import World
+from vae.decision.held import current_held_blocs
 from vae.decision.models import (
     AvisSignature,
     BlocAvis,
@@ -22,6 +22,7 @@ from vae.decision.models import (
     NationalDossier,
     Recours,
 )
+from vae.decision.signing import evaluation_hash
 from vae.jury.models import Convocation, JurySession
 from vae.parcours.models import Parcours
 from vae.people.models import User
@@ -49,6 +50,10 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("national_add_dossier", "POST"): _table({"admin": (400, 400)}),
     ("national_decide", "POST"): _table({"jury_national": (400, 400), "admin": (400, 400)}),
     ("national_proclaim", "POST"): _table({"jury_national": (400, 400), "admin": (400, 400)}),
+    # before proclamation an administrator takes the dossier off the agenda
+    ("national_remove_dossier", "POST"): _table({"admin": (303, 303)}),
+    # no CQP withheld on this dossier: refused with a message
+    ("national_issue_cqp", "POST"): _table({"admin": (400, 400)}),
 }
 
 
@@ -73,20 +78,21 @@ def signed_evaluation(
     favourable: dict[str, bool] | None = None,
     signed: bool = True,
     recours: str = "",
+    waived: bool = False,
+    signed_at: datetime = SIGNED_AT,
 ) -> Evaluation:
     """A jury professionnel's grid (every criterion validated unless its bloc's avis is
-    unfavourable: then none) with an avis per evaluated bloc, signed by ``signer``."""
+    unfavourable: then none) with an avis per evaluated bloc, signed by ``signer`` with the
+    hash of its content; ``recours`` files one, ``waived`` waives it."""
     certification = certification_of(db, parcours)
-    held = parcours.held_bloc_keys
+    held = current_held_blocs(db, parcours)
     favourable = favourable or {}
-    jury = JurySession(kind="professionnel", day=date(2027, 2, 9), place="Lille", capacity=8)
+    interview = signed_at - timedelta(days=1)  # the interview, the day before the signature
+    jury = JurySession(kind="professionnel", day=interview.date(), place="Lille", capacity=8)
     db.add(jury)
     db.flush()
     convocation = Convocation(
-        session_id=jury.id,
-        parcours_id=parcours.id,
-        at=datetime(2027, 2, 9, 9, tzinfo=UTC),
-        place="Lille",
+        session_id=jury.id, parcours_id=parcours.id, at=interview, place="Lille"
     )
     db.add(convocation)
     db.flush()
@@ -99,16 +105,13 @@ def signed_evaluation(
             comments[competence.key] = f"Commentaire {competence.number}"
             for criterion in competence.criteria:
                 marks[criterion.key] = ok
-    content_hash = hashlib.sha256(repr(sorted(marks.items())).encode()).hexdigest()
     evaluation = Evaluation(
         convocation_id=convocation.id,
         session_id=jury.id,
         parcours_id=parcours.id,
         marks=marks,
         comments=comments,
-        content_hash=content_hash if signed else None,
-        frozen_at=SIGNED_AT if signed else None,
-        signed_at=SIGNED_AT if signed else None,
+        held_blocs=sorted(held),
     )
     db.add(evaluation)
     db.flush()
@@ -123,23 +126,29 @@ def signed_evaluation(
                 recommendations="" if ok else f"Préconisation {cert_bloc.key} : se former.",
             )
         )
+    db.flush()
+    db.refresh(evaluation)
     if signed:
+        content_hash = evaluation_hash(evaluation, certification_code=certification.code)
+        evaluation.content_hash = content_hash
+        evaluation.frozen_at = evaluation.signed_at = signed_at
         db.add(
             AvisSignature(
                 evaluation_id=evaluation.id,
                 user_id=signer.id,
                 quality="president",
-                signed_at=SIGNED_AT,
+                signed_at=signed_at,
                 ip="127.0.0.1",
                 content_hash=content_hash,
             )
         )
-    if recours:
+    if recours or waived:
         db.add(
             Recours(
                 evaluation_id=evaluation.id,
                 text=recours,
-                filed_at=SIGNED_AT,
+                waived=waived,
+                filed_at=signed_at,
                 filed_by_id=parcours.candidate_id,
             )
         )
@@ -180,4 +189,6 @@ def url(name: str, world: World, role: str, own: bool, db: Session, settings: Se
         "national_dossier": f"/national/dossiers/{dossier.id}",
         "national_dossier_pdf": f"/national/dossiers/{dossier.id}.pdf",
         "national_decide": f"/national/dossiers/{dossier.id}/decisions",
+        "national_remove_dossier": f"/national/dossiers/{dossier.id}/retirer",
+        "national_issue_cqp": f"/national/dossiers/{dossier.id}/cqp",
     }[name]

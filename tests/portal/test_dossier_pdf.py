@@ -65,3 +65,7 @@ def test_dossier_pdf_carries_the_whole_decision_package(
     assert "Situation GRU" in text and submission.content_hash[:20] in text
     assert "Carnet de suivi" in text and "Motif TD." in text
     assert "Page 1 sur" in text
+    # Paris time, like the pages (signed at 16:00 UTC in February)
+    assert "Signé le 10/02/2027 à 17:00:00" in text and " UTC" not in text
+    assert "Recours motivé déposé le 10/02/2027 à 17:00 :" in text
+    assert "Aucun recours n'a été déposé" not in text

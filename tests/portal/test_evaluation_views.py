@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from portal.settings import Settings
-from tests.decision import Jury, certification, jury_for, marks
+from tests.decision import Jury, branche_peer, certification, jury_for, marks
 from tests.portal.world import World, build_world, sign_in_as
 from vae.audit.models import AuditEntry
 from vae.decision.models import Evaluation, NationalDossier
 from vae.jury.models import JuryMember, JurySession
+from vae.orm import utcnow
 from vae.parcours.models import HeldBloc
 from vae.people.models import Civility, Role
 from vae.people.service import create_user
@@ -28,7 +29,11 @@ def world(db: Session) -> World:
 
 @pytest.fixture
 def jury(db: Session, world: World) -> Jury:
-    return jury_for(db, world.own, world.people["jury_pro"], world.caf.id)
+    """The candidate convened yesterday: the grid is open (it opens on the interview's day)."""
+    jury = jury_for(db, world.own, world.people["jury_pro"], branche_peer(db, world.own))
+    jury.convocation.at = utcnow() - timedelta(days=1)
+    db.flush()
+    return jury
 
 
 def url(jury: Jury, suffix: str = "") -> str:

@@ -4,6 +4,7 @@ results on the dashboards."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ from tests.portal.policy_national import national_session, on_agenda, signed_eva
 from tests.portal.world import World, build_world, sign_in_as
 from vae.audit.models import AuditEntry
 from vae.decision.models import Certificate, Deliberation, NationalDossier, Proclamation
+from vae.decision.rules import paris_day
+from vae.orm import utcnow
 
 
 @pytest.fixture
@@ -30,10 +33,20 @@ def mails(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return sent
 
 
+def _today(db: Session) -> Any:
+    """A national session held today (Paris): it may be proclaimed now."""
+    return national_session(db, paris_day(utcnow()))
+
+
+def _signed(db: Session, world: World, parcours: Any, **kw: Any) -> Any:
+    """An avis signed 20 days ago: its recours period is over."""
+    at = utcnow() - timedelta(days=20)
+    return signed_evaluation(db, parcours, signer=world.people["jury_pro"], signed_at=at, **kw)
+
+
 def _agenda(db: Session, world: World, **kw: Any) -> tuple[Any, NationalDossier]:
-    jury = national_session(db)
-    evaluation = signed_evaluation(db, world.own, signer=world.people["jury_pro"], **kw)
-    return jury, on_agenda(db, jury, evaluation)
+    jury = _today(db)
+    return jury, on_agenda(db, jury, _signed(db, world, world.own, **kw))
 
 
 def test_admin_puts_signed_dossiers_on_the_agenda(
@@ -265,6 +278,7 @@ def test_dashboards_show_the_results(
     page = client.get("/tableau-de-bord")
     assert "Validation partielle" in page.text and "Blocs manquants : TD" in page.text
     assert "Préconisation TD : se former." in page.text
+    assert f"/parcours/{world.own.id}/avis" in page.text and "ses préconisations" in page.text
     code = db.scalars(select(Certificate.code)).first()
     assert code and code in page.text
     sign_in_as(client, db, settings, world.people["tuteur"])
@@ -297,10 +311,9 @@ def test_dashboard_queries_do_not_grow_with_the_results(
     token = sign_in_as(client, db, settings, admin)
 
     def proclaimed(parcours_list: list[Any]) -> None:
-        jury = national_session(db)
+        jury = _today(db)
         for parcours in parcours_list:
-            evaluation = signed_evaluation(db, parcours, signer=world.people["jury_pro"])
-            _decide_all(client, token, on_agenda(db, jury, evaluation))
+            _decide_all(client, token, on_agenda(db, jury, _signed(db, world, parcours)))
         client.post(
             f"/national/sessions/{jury.id}/proclamer", data={"csrf_token": token, "confirm": "oui"}
         )

@@ -4,8 +4,13 @@ again (defence in depth).
 
 Errors: ``GridInvalid`` (French messages per field: 400), ``GridRejected`` (a grid that names
 criteria or blocs it may not: 400), ``GridConflict`` (stale form: 409, carries the current
-state), ``Frozen`` (signed: nothing may change), ``SignatureRefused`` (what is missing, per bloc),
-``NotAllowed`` (the web layer answers 404).
+state), ``Frozen`` (signed: nothing may change), ``TooEarly`` (before the day of the interview),
+``SignatureRefused`` (what is missing, per bloc; ``NotASigner`` for a member who does not sit
+for this candidate), ``NotAllowed`` (the web layer answers 404). The administrator's reopening
+of a frozen avis is in ``vae.decision.reopen``.
+
+The held blocs (not evaluated) are the evaluation's snapshot once it exists
+(``Evaluation.held``), ``vae.decision.held.current_held_blocs`` before.
 """
 
 from __future__ import annotations
@@ -13,22 +18,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from vae.audit.service import Actor, record
 from vae.decision import rules
+from vae.decision.held import current_held_blocs
 from vae.decision.models import AvisSignature, BlocAvis, Evaluation
-from vae.decision.signing import evaluation_hash
-from vae.jury.models import Convocation, JuryMember
+from vae.decision.signing import (
+    BROKEN_MESSAGE,
+    evaluation_hash,
+    required_signer_ids,
+    signature_state,
+)
+from vae.jury.models import Convocation, JuryMember, JurySession
+from vae.jury.rules import MONTHS_FR
+from vae.parcours.models import Parcours
 from vae.people.models import Role, User
 from vae.referentiel.model import Certification
 from vae.referentiel.service import get_referentiel
 from vae.rules import CertificationResult
 
 MAX_COMMENT = 4000
+PARIS = ZoneInfo("Europe/Paris")
+NOT_A_SIGNER = "Vous ne siégez pas pour ce candidat : votre signature n'est pas requise."
 
 
 class NotAllowed(Exception):
@@ -55,11 +71,19 @@ class Frozen(Exception):
     """The avis is signed: its content can no longer change (message in French)."""
 
 
+class TooEarly(Exception):
+    """Before the day of the interview: the grid is not open yet (message in French)."""
+
+
 class SignatureRefused(Exception):
     def __init__(self, message: str, problems: dict[str, list[str]] | None = None) -> None:
         self.message = message
         self.problems = problems or {}
         super().__init__(message)
+
+
+class NotASigner(SignatureRefused):
+    """A member of the session who does not sit for this candidate (another branche)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,18 +159,45 @@ def load_for_parcours(session: Session, parcours_id: int) -> Evaluation | None:
     )
 
 
+def held_blocs(
+    session: Session, parcours: Parcours, evaluation: Evaluation | None
+) -> frozenset[str]:
+    """The blocs not evaluated: the evaluation's snapshot, or what is held now before it opens."""
+    return evaluation.held if evaluation is not None else current_held_blocs(session, parcours)
+
+
+def required_signers_of(evaluation: Evaluation) -> frozenset[int]:
+    return required_signer_ids(evaluation.session, evaluation.parcours)
+
+
+def signed_count(evaluation: Evaluation, required: frozenset[int]) -> int:
+    return sum(1 for s in evaluation.signatures if s.user_id in required)
+
+
 def session_states(session: Session, jury_session_id: int) -> dict[int, str]:
-    """Per convocation of a session, the state of its grid in French (à remplir, en cours,
-    signée n/m)."""
-    members = session.scalar(
-        select(func.count(JuryMember.id)).where(JuryMember.session_id == jury_session_id)
+    """Per convocation of a session, the state of its grid in French (en cours, signée n/N with
+    N the members who sign for this candidate, signature rompue); absent: à remplir."""
+    jury_session = session.scalar(
+        select(JurySession)
+        .where(JurySession.id == jury_session_id)
+        .options(
+            selectinload(JurySession.members)
+            .selectinload(JuryMember.user)
+            .selectinload(User.organisation)
+        )
     )
+    if jury_session is None:
+        return {}
     states: dict[int, str] = {}
     for evaluation in session.scalars(
         _with_details(select(Evaluation).where(Evaluation.session_id == jury_session_id))
     ):
-        if evaluation.frozen:
-            states[evaluation.convocation_id] = f"signée {len(evaluation.signatures)}/{members}"
+        if signature_state(evaluation) == "broken":
+            states[evaluation.convocation_id] = "signature rompue"
+        elif evaluation.frozen:
+            required = required_signer_ids(jury_session, evaluation.parcours)
+            count = signed_count(evaluation, required)
+            states[evaluation.convocation_id] = f"signée {count}/{len(required)}"
         elif (
             evaluation.marks
             or evaluation.comments
@@ -154,6 +205,25 @@ def session_states(session: Session, jury_session_id: int) -> dict[int, str]:
         ):
             states[evaluation.convocation_id] = "en cours"
     return states
+
+
+# --- the day of the interview --------------------------------------------------------------
+
+
+def fr_date(moment: datetime) -> str:
+    """« 9 février 2027 », the day in Paris."""
+    day = moment.astimezone(PARIS).date()
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month]} {day.year}"
+
+
+def too_early(convocation: Convocation, now: datetime) -> str | None:
+    """The French message when ``now`` is before the Paris day of the interview, else None."""
+    if now.astimezone(PARIS).date() >= convocation.at.astimezone(PARIS).date():
+        return None
+    return (
+        f"L'entretien a lieu le {fr_date(convocation.at)} : "
+        "la grille s'ouvre le jour de l'entretien."
+    )
 
 
 # --- results and what is missing -----------------------------------------------------------
@@ -261,17 +331,21 @@ def save_grid(
     now: datetime,
 ) -> Evaluation | None:
     """Save the whole grid and avis as sent (a full replacement). The evaluation is opened by
-    the first save that changes something; the same content twice is a no-op."""
+    the first save that changes something, from the day of the interview, with a snapshot of
+    the blocs held then; the same content twice is a no-op."""
     if membership(session, user, convocation) is None:
         raise NotAllowed
+    early = too_early(convocation, now)
+    if early:
+        raise TooEarly(early)
     certification = certification_of(session, convocation)
-    held = convocation.parcours.held_bloc_keys
-    _check(grid, certification, held)
     evaluation = find(session, convocation.id)
     if evaluation is not None:
         session.refresh(evaluation, with_for_update=True)
         if evaluation.frozen:
             raise Frozen(frozen_message(evaluation))
+    held = held_blocs(session, convocation.parcours, evaluation)
+    _check(grid, certification, held)
     evaluated = [key for key in certification.bloc_keys if key not in held]
     if _same(evaluation, grid, evaluated):
         return evaluation
@@ -282,6 +356,7 @@ def save_grid(
             convocation_id=convocation.id,
             session_id=convocation.session_id,
             parcours_id=convocation.parcours_id,
+            held_blocs=sorted(held),
             lock_version=0,
             created_at=now,
         )
@@ -328,11 +403,18 @@ def sign(
     confirmed_hash: str,
     now: datetime,
 ) -> AvisSignature:
-    """Sign the grid and avis whose hash the member confirmed. The first signature freezes the
-    content; every other member signs the same hash; the last one makes the avis final."""
+    """Sign the grid and avis whose hash the member confirmed. Only the members who sit for
+    this candidate sign (``rules.required_signers``); the first signature freezes the content,
+    the others sign the same hash; the last required one makes the avis final."""
     seat = membership(session, user, evaluation.convocation)
     if seat is None:
         raise NotAllowed
+    early = too_early(evaluation.convocation, now)
+    if early:
+        raise TooEarly(early)
+    required = required_signers_of(evaluation)
+    if user.id not in required:
+        raise NotASigner(NOT_A_SIGNER)
     session.refresh(evaluation, with_for_update=True)
     mine = next((s for s in evaluation.signatures if s.user_id == user.id), None)
     if mine is not None:
@@ -341,13 +423,11 @@ def sign(
         raise GridConflict(evaluation)
     digest = content_digest(session, evaluation)
     if evaluation.frozen:
-        if digest != evaluation.content_hash:
-            raise SignatureRefused(
-                "Signature rompue : le contenu ne correspond plus à ce qui a été signé."
-            )
+        if signature_state(evaluation) == "broken":
+            raise SignatureRefused(BROKEN_MESSAGE)
     else:
         certification = certification_of(session, evaluation)
-        problems = signature_problems(evaluation, certification, evaluation.parcours.held_bloc_keys)
+        problems = signature_problems(evaluation, certification, evaluation.held)
         if problems:
             raise SignatureRefused(
                 "La grille ou l'avis est incomplet.",
@@ -384,8 +464,7 @@ def sign(
     signature.audit_seq = entry.seq
     session.flush()
     session.refresh(evaluation, attribute_names=["signatures"])
-    members = {m.user_id for m in evaluation.session.members}
-    if members <= {s.user_id for s in evaluation.signatures}:
+    if required <= {s.user_id for s in evaluation.signatures}:
         evaluation.signed_at = now
         record(
             session=session,
@@ -395,7 +474,11 @@ def sign(
             object_id=evaluation.id,
             subject_id=evaluation.parcours.candidate_id,
             now=now,
-            details={"content_hash": digest, "signatures": len(evaluation.signatures)},
+            details={
+                "content_hash": digest,
+                "signatures": signed_count(evaluation, required),
+                "required": sorted(required),
+            },
         )
     session.flush()
     return signature

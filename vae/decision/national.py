@@ -5,10 +5,11 @@ committed here.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -23,11 +24,15 @@ from vae.decision.models import (
 from vae.decision.rules import (
     DossierFacts,
     decision_problem,
+    paris_day,
+    reason_problem,
+    recours_deadline,
+    schedule_problem,
 )
+from vae.decision.signing import signature_state
 from vae.jury.models import JurySession, SessionKind
 from vae.parcours.models import Parcours
-
-PARIS = ZoneInfo("Europe/Paris")
+from vae.people.models import User
 
 
 class NationalError(ValueError):
@@ -47,6 +52,14 @@ class DecisionErrors(ValueError):
         super().__init__("; ".join(errors.values()))
 
 
+class DecisionConflict(ValueError):
+    """The decisions changed since the form was displayed: nothing is overwritten."""
+
+    def __init__(self, by: str) -> None:
+        self.by = by
+        super().__init__(f"decisions changed by {by}")
+
+
 class ProclamationRefused(ValueError):
     """Everything that stops the proclamation, one French line each."""
 
@@ -57,9 +70,7 @@ class ProclamationRefused(ValueError):
 
 def paris_date(moment: datetime) -> date:
     """The day in Paris (naive datetimes are UTC, the storage convention)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(PARIS).date()
+    return paris_day(moment)
 
 
 def fr_day(day: date) -> str:
@@ -83,6 +94,7 @@ def agenda(session: Session, session_id: int) -> list[NationalDossier]:
                 selectinload(NationalDossier.decisions),
                 selectinload(NationalDossier.evaluation).selectinload(Evaluation.avis),
                 selectinload(NationalDossier.evaluation).selectinload(Evaluation.recours),
+                selectinload(NationalDossier.evaluation).selectinload(Evaluation.signatures),
                 selectinload(NationalDossier.parcours).selectinload(Parcours.candidate),
                 selectinload(NationalDossier.parcours).selectinload(Parcours.certification),
                 selectinload(NationalDossier.parcours).selectinload(Parcours.employer),
@@ -111,13 +123,32 @@ def evaluated_blocs(evaluation: Evaluation) -> tuple[str, ...]:
     return tuple(a.bloc_key for a in evaluation.avis)
 
 
-def dossier_facts(dossier: NationalDossier) -> DossierFacts:
+def dossier_facts(dossier: NationalDossier, *, recours_days: int) -> DossierFacts:
+    evaluation = dossier.evaluation
+    signed_at = evaluation.signed_at
     return DossierFacts(
         candidate=dossier.parcours.candidate.full_name,
-        avis_signed=dossier.evaluation.signed,
-        evaluated_blocs=evaluated_blocs(dossier.evaluation),
+        avis_signed=evaluation.signed,
+        evaluated_blocs=evaluated_blocs(evaluation),
         decided_blocs=frozenset(d.bloc_key for d in dossier.decisions),
+        recours_deadline=recours_deadline(signed_at, recours_days) if signed_at else None,
+        recours_closed=evaluation.recours is not None,
+        signature_broken=signature_state(evaluation) == "broken",
     )
+
+
+def decisions_version(dossier: NationalDossier) -> str:
+    """The version token of a dossier's decisions, carried by the form: the SHA-256 of what
+    is recorded (a form built on other decisions is stale)."""
+    content = sorted((d.bloc_key, d.validated, d.reason) for d in dossier.decisions)
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
+def last_recorder(session: Session, dossier: NationalDossier) -> str:
+    """Who recorded the dossier's latest decision (for the conflict message)."""
+    latest = max(dossier.decisions, key=lambda d: (d.recorded_at, d.id), default=None)
+    user = session.get(User, latest.recorded_by_id) if latest and latest.recorded_by_id else None
+    return user.full_name if user is not None else "un autre membre du jury"
 
 
 def _refuse_if_proclaimed(session: Session, jury_session: JurySession, field: str) -> None:
@@ -147,10 +178,18 @@ def add_dossier(
     _refuse_if_proclaimed(session, jury_session, "evaluation")
     if evaluation is None:
         raise NationalError("evaluation", "Choisissez un dossier dont l'avis est signé.")
-    if not evaluation.signed:
+    if not evaluation.signed or evaluation.signed_at is None:
         raise NationalError(
             "evaluation", "L'avis du jury professionnel de ce dossier n'est pas encore signé."
         )
+    if signature_state(evaluation) == "broken":
+        raise NationalError(
+            "evaluation",
+            "Signature de l'avis rompue : le contenu a changé depuis la signature.",
+        )
+    too_early = schedule_problem(session_day=jury_session.day, signed_at=evaluation.signed_at)
+    if too_early:
+        raise NationalError("evaluation", too_early)
     existing = session.scalar(
         select(NationalDossier).where(NationalDossier.evaluation_id == evaluation.id)
     )
@@ -197,19 +236,28 @@ def record_decisions(
     actor: Actor,
     dossier: NationalDossier,
     choices: Mapping[str, Choice],
+    version: str | None,
     now: datetime,
 ) -> list[Deliberation]:
     """Record (or change, until proclamation) the decision on every evaluated bloc.
 
     All or nothing: any bloc without an answer, or differing from the avis without a reason,
-    refuses the whole form with a message per field.
+    refuses the whole form with a message per field. ``version`` is the token of the decisions
+    the form was built on (``decisions_version``): once decisions exist, a form built on other
+    ones is refused (``DecisionConflict``).
     """
+    session.refresh(dossier, with_for_update=True)  # one writer at a time per dossier
     _refuse_if_proclaimed(session, dossier.session, "decisions")
     if not dossier.evaluation.signed:
         raise NationalError("decisions", "L'avis du jury professionnel n'est pas signé.")
+    if dossier.decisions and version != decisions_version(dossier):
+        raise DecisionConflict(last_recorder(session, dossier))
     errors: dict[str, str] = {}
     for avis in dossier.evaluation.avis:
         choice = choices.get(avis.bloc_key, Choice(None, ""))
+        too_long = reason_problem(choice.reason)
+        if too_long:
+            errors[f"reason-{avis.bloc_key}"] = too_long
         if choice.validated is None:
             errors[f"validated-{avis.bloc_key}"] = (
                 f"Indiquez si le bloc {avis.bloc_key} est validé ou non."
@@ -221,7 +269,7 @@ def record_decisions(
             reason=choice.reason,
         )
         if problem:
-            errors[f"reason-{avis.bloc_key}"] = problem
+            errors.setdefault(f"reason-{avis.bloc_key}", problem)
     if errors:
         raise DecisionErrors(errors)
     rows: list[Deliberation] = []
@@ -249,3 +297,38 @@ def record_decisions(
         now=now,
     )
     return rows
+
+
+# --- removal -------------------------------------------------------------------------------
+
+
+def remove_dossier(
+    *, session: Session, actor: Actor, dossier: NationalDossier, now: datetime
+) -> None:
+    """Take a dossier off the agenda before proclamation, with the decisions recorded on it
+    (it may be put on another session's agenda afterwards)."""
+    session.refresh(dossier, with_for_update=True)
+    _refuse_if_proclaimed(session, dossier.session, "remove")
+    details = {
+        "session_id": dossier.session_id,
+        "evaluation_id": dossier.evaluation_id,
+        "decisions": {
+            d.bloc_key: {"validated": d.validated, "reason": d.reason} for d in dossier.decisions
+        },
+    }
+    dossier_id, candidate_id = dossier.id, dossier.parcours.candidate_id
+    for decision in list(dossier.decisions):
+        session.delete(decision)
+    session.flush()
+    session.delete(dossier)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="national.remove_dossier",
+        object_type="national_dossier",
+        object_id=dossier_id,
+        subject_id=candidate_id,
+        details=details,
+        now=now,
+    )

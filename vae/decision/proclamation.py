@@ -37,7 +37,9 @@ from vae.decision.national import (
 from vae.decision.rules import (
     PREREQUISITE_LABELS,
     Issuance,
+    held_at_proclamation,
     issuance,
+    proclamation_day_problem,
     proclamation_problems,
 )
 from vae.jury.models import JurySession, SessionKind
@@ -101,10 +103,14 @@ def proclaim(
     certifications: Callable[[Parcours], Certification],
     prerequisites: Callable[[str], Collection[str]],
     new_code: Callable[[], str],
+    recours_days: int,
     now: datetime,
 ) -> Proclaimed:
     """Proclaim a national session: a Proclamation row, the certificates per dossier, the
-    withheld reasons, the parcours closed when their CQP is issued. Flushed, not committed."""
+    withheld reasons, the parcours closed when their CQP is issued. Flushed, not committed.
+
+    Refused before the session's day, and while a dossier's avis is unsigned or its signature
+    broken, its recours period still open (neither filed nor waived) or a bloc undecided."""
     if jury_session.kind != SessionKind.NATIONAL.value:
         raise NationalError("confirm", "Cette session n'est pas une session nationale.")
     done = proclamation_of(session, jury_session.id)
@@ -113,8 +119,13 @@ def proclaim(
             "confirm",
             f"Session déjà proclamée le {fr_day(paris_date(done.proclaimed_at))}.",
         )
+    too_early = proclamation_day_problem(session_day=jury_session.day, now=now)
+    if too_early:
+        raise NationalError("confirm", too_early)
     dossiers = agenda(session, jury_session.id)
-    problems = proclamation_problems(dossier_facts(d) for d in dossiers)
+    problems = proclamation_problems(
+        (dossier_facts(d, recours_days=recours_days) for d in dossiers), now=now
+    )
     if problems:
         raise ProclamationRefused(problems)
     proclamation = Proclamation(
@@ -129,10 +140,15 @@ def proclaim(
     for dossier in dossiers:
         parcours = dossier.parcours
         certification = certifications(parcours)
+        held = held_at_proclamation(
+            snapshot=dossier.evaluation.held,
+            certified=held_certs[parcours.candidate_id],
+            refused={d.bloc_key for d in dossier.decisions if not d.validated},
+        )
         result = issuance(
             certification,
             decided_validated={d.bloc_key for d in dossier.decisions if d.validated},
-            held_blocs=parcours.held_bloc_keys | held_certs[parcours.candidate_id],
+            held_blocs=held,
             missing_prerequisites=[
                 k for k in prerequisites(parcours.route) if k not in recorded[parcours.id]
             ],
@@ -196,6 +212,7 @@ def issue_withheld_cqp(
 ) -> Certificate:
     """Deliver a CQP the proclamation withheld for a missing prerequisite, once the référent
     has recorded it: every bloc was already acquired, only the prerequisites were lacking."""
+    session.refresh(dossier, with_for_update=True)  # a double click issues one CQP
     if dossier.cqp_withheld_reason is None:
         raise NationalError("cqp", "Aucun CQP n'est retenu pour ce dossier.")
     parcours = dossier.parcours

@@ -2,7 +2,8 @@
 
 Every member signs the same hash. The content holds what the jury entered (the marks, the
 comments, the avis per bloc) and what it is about (convocation, parcours, certification, held
-blocs); the computed results are left out since they follow from the marks.
+blocs); the computed results are left out since they follow from the marks. The held blocs
+are the evaluation's snapshot (``Evaluation.held``): a CCP issued later does not break the hash.
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ import hashlib
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from vae.decision.models import Evaluation
+from vae.decision.rules import SignerFacts, required_signers
+from vae.jury.models import JurySession
+from vae.parcours.models import Parcours
+
+SignatureState = Literal["draft", "frozen", "signed", "broken"]
+BROKEN_MESSAGE = "Signature rompue : le contenu ne correspond plus à ce qui a été signé."
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +78,7 @@ def evaluation_hash(evaluation: Evaluation, *, certification_code: str) -> str:
             parcours_id=evaluation.parcours_id,
             session_id=evaluation.session_id,
             certification_code=certification_code,
-            held_blocs=evaluation.parcours.held_bloc_keys,
+            held_blocs=evaluation.held,  # the snapshot taken when it opened
             marks=evaluation.marks or {},
             comments=evaluation.comments or {},
             avis=[
@@ -79,4 +86,30 @@ def evaluation_hash(evaluation: Evaluation, *, certification_code: str) -> str:
                 for a in evaluation.avis
             ],
         )
+    )
+
+
+def signature_state(evaluation: Evaluation) -> SignatureState:
+    """Where the evaluation stands, re-verified against what was signed: ``draft`` (not
+    frozen), ``frozen`` (signed by some), ``signed`` (final) or ``broken`` when the stored
+    content no longer gives the frozen hash, or a signature is of another hash."""
+    if evaluation.content_hash is None:
+        return "broken" if evaluation.signatures else "draft"
+    digest = evaluation_hash(evaluation, certification_code=evaluation.parcours.certification.code)
+    if digest != evaluation.content_hash or any(
+        s.content_hash != evaluation.content_hash for s in evaluation.signatures
+    ):
+        return "broken"
+    return "signed" if evaluation.signed_at is not None else "frozen"
+
+
+def required_signer_ids(jury_session: JurySession, parcours: Parcours) -> frozenset[int]:
+    """The members of ``jury_session`` who sign the avis on ``parcours``'s candidate."""
+    return required_signers(
+        [
+            SignerFacts(m.user_id, m.quality, m.user.organisation.branche, m.user.organisation_id)
+            for m in jury_session.members
+        ],
+        candidate_branche=parcours.employer.branche,
+        candidate_organisation_id=parcours.employer_id,
     )
