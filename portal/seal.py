@@ -9,6 +9,7 @@ a PDF sealed by anyone else, modified after sealing, or not sealed at all is not
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -16,9 +17,11 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -35,6 +38,8 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from portal.settings import Settings
+
+T = TypeVar("T")
 
 log = logging.getLogger("vae_portal.seal")
 
@@ -211,8 +216,20 @@ def seal_pdf(
         md_algorithm="sha256",
     )
     output = io.BytesIO()
-    signers.sign_pdf(writer, meta, signer=material.signer, output=output)
+    _off_running_loop(signers.sign_pdf, writer, meta, signer=material.signer, output=output)
     return output.getvalue()
+
+
+def _off_running_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """pyhanko's synchronous API runs an event loop of its own (``asyncio.run``), which it may
+    not do in a thread that already runs one (an async caller, a test driver): it then runs in
+    a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 # --- verification --------------------------------------------------------------------------
@@ -247,7 +264,7 @@ def verify_pdf(settings: Settings, data: bytes) -> SealCheck:
         revocation_mode="soft-fail",
     )
     try:
-        status = validate_pdf_signature(embedded[0], context)
+        status = _off_running_loop(validate_pdf_signature, embedded[0], context)
     except Exception:  # a malformed signature dictionary is not valid either
         log.info("seal check: signature could not be validated", exc_info=True)
         return _invalid("Le sceau électronique de ce document est illisible.")

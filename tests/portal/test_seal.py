@@ -17,7 +17,13 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from reportlab.pdfgen.canvas import Canvas
 
 from portal import seal
-from portal.seal import SealConfigurationError, generated_key_path, seal_pdf, verify_pdf
+from portal.seal import (
+    SealCheck,
+    SealConfigurationError,
+    generated_key_path,
+    seal_pdf,
+    verify_pdf,
+)
 from portal.settings import REPO_ROOT, Settings, load_settings
 
 
@@ -183,3 +189,16 @@ def test_configured_key_files_are_used(settings: Settings, tmp_path: Path) -> No
     assert verify_pdf(production, data).valid
     assert not verify_pdf(settings, data).valid  # another platform's seal
     assert not (tmp_path / "production" / "keys").exists()
+
+
+def test_sealing_and_checking_work_from_a_thread_running_an_event_loop(
+    settings: Settings,
+) -> None:
+    """A browser driver or an async caller runs a loop in this thread; pyhanko must still work."""
+    import asyncio
+
+    async def inside_a_loop() -> SealCheck:
+        sealed = seal_pdf(settings, _plain_pdf(), reason="Test dans une boucle")
+        return verify_pdf(settings, sealed)
+
+    assert asyncio.run(inside_a_loop()).valid
