@@ -28,6 +28,7 @@ from carnet.models import (
 )
 from carnet.rules import observed_keys
 from carnet.signing import canonical_content, content_hash
+from vae.anonymisation import is_anonymised
 from vae.audit.models import AuditEntry
 from vae.audit.service import Actor, record
 from vae.livret import service as livret_service
@@ -400,6 +401,12 @@ def signature_check(
     """``check_signature`` with the signature's audit entry already at hand."""
     if not version.signed or version.content_hash is None:
         return SignatureCheck(False, "Non signée")
+    if is_anonymised(version.description):
+        return SignatureCheck(
+            False,
+            "Contenu anonymisé au terme de la durée de conservation : "
+            "la signature ne peut plus être contrôlée.",
+        )
     digest = version_hash(version, parcours_id, competence_key)
     audited = entry.details.get("content_hash") if entry is not None else None
     if digest != version.content_hash or audited != version.content_hash:

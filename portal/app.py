@@ -39,6 +39,7 @@ from portal.views import (
     pack,
     parcours,
     referentiel,
+    rgpd,
     statistics,
 )
 
@@ -83,6 +84,7 @@ def routes() -> list[BaseRoute]:
         *referentiel.routes,
         *auth.routes,
         *account.routes,
+        *rgpd.routes,
         *dashboard.routes,
         *parcours.routes,
         *admin.routes,

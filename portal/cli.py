@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -236,6 +237,65 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _retention_day(raw: str | None) -> date:
+    if raw is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise CliError(f"--now {raw!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _interview_packs(settings: Settings) -> Callable[[Session, Sequence[int]], list[Path]]:
+    """The stored interview-pack archives of the sessions a parcours was convened to: they
+    copy its livret and annexes (they are made again on demand)."""
+    from sqlalchemy import select
+
+    from portal.pdf.pack_batch import packs_folder
+    from portal.pdf.pack_models import PackBatch
+    from vae.jury.models import Convocation
+
+    def archives(session: Session, parcours_ids: Sequence[int]) -> list[Path]:
+        names = session.scalars(
+            select(PackBatch.archive)
+            .join(Convocation, Convocation.session_id == PackBatch.session_id)
+            .where(Convocation.parcours_id.in_(parcours_ids), PackBatch.archive != "")
+        )
+        return [packs_folder(settings) / Path(name).name for name in sorted(set(names))]
+
+    return archives
+
+
+def cmd_retention_apply(args: argparse.Namespace, settings: Settings) -> int:
+    import portal.models  # noqa: F401 - every table known to the audit entry's relationships
+    from vae.audit.service import Actor
+    from vae.retention import apply
+
+    today = _retention_day(args.now)
+    engine = _engine(settings)
+    with _write_session(engine) as session:
+        report = apply(
+            session=session,
+            data_dir=settings.data_dir,
+            now=today,
+            months=settings.retention_months,
+            dry_run=args.dry_run,
+            actor=Actor.system("vae-portal retention apply"),
+            derived_files=_interview_packs(settings),
+        )
+    verb = "would be anonymised (dry run, nothing changed)" if args.dry_run else "anonymised"
+    ids = ", ".join(f"#{d.parcours_id} (ended {d.reference})" for d in report.parcours)
+    print(
+        f"retention {settings.retention_months} months as of {today}: "
+        f"{len(report.parcours)} parcours {verb}{': ' + ids if ids else ''}"
+    )
+    for table_name, count in sorted(report.rows.items()):
+        print(f"  {table_name}: {count} row(s)")
+    deleted = "to delete" if args.dry_run else "deleted"
+    print(f"  files {deleted}: {report.files} ({report.bytes} bytes freed)")
+    return 0
+
+
 def _progress_bar(done: int, total: int, name: str) -> None:
     width = 30
     filled = width * done // total if total else width
@@ -291,6 +351,15 @@ def build_parser() -> argparse.ArgumentParser:
     back = sub.add_parser("restore", help="restore an archive into an empty instance")
     back.add_argument("archive", metavar="ARCHIVE")
     back.set_defaults(func=cmd_restore)
+
+    retention = sub.add_parser("retention", help="retention of the livret and carnet content")
+    retention_sub = retention.add_subparsers(dest="retention", required=True)
+    anonymise = retention_sub.add_parser(
+        "apply", help="anonymise the parcours past RETENTION_MONTHS (audited)"
+    )
+    anonymise.add_argument("--dry-run", action="store_true", help="report, change nothing")
+    anonymise.add_argument("--now", metavar="YYYY-MM-DD", help="the day to count from (today)")
+    anonymise.set_defaults(func=cmd_retention_apply)
 
     jury = sub.add_parser("jury", help="jury sessions").add_subparsers(dest="jury", required=True)
     packs = jury.add_parser("packs", help="every candidate's interview pack of a session (zip)")

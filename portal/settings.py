@@ -50,6 +50,8 @@ class Settings:
     token_hours: int = 72
     # the candidate may appeal against the avis of the jury professionnel within this period
     recours_days: int = 15
+    # livret and carnet content is anonymised this many months after the end of the parcours
+    retention_months: int = 12
     # prerequisites of the CQP per route (keys of vae.decision.rules.PREREQUISITE_LABELS)
     cqp_prerequisites_formation: tuple[str, ...] = ("pass", "premss")
     cqp_prerequisites_vae: tuple[str, ...] = ()
@@ -123,6 +125,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     seal_cert = config("SEAL_CERT_FILE", default="")
     if bool(seal_key) != bool(seal_cert):
         raise SettingsError("settings SEAL_KEY_FILE and SEAL_CERT_FILE go together")
+    retention_months = _int(config, "RETENTION_MONTHS", 12)
+    if retention_months < 1:
+        raise SettingsError(f"setting RETENTION_MONTHS={retention_months} must be at least 1")
     mail_backend = config("MAIL_BACKEND", default="console")
     if mail_backend not in ("console", "file", "smtp"):
         raise SettingsError(f"setting MAIL_BACKEND={mail_backend!r} must be console, file or smtp")
@@ -151,6 +156,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_window_minutes=_int(config, "LOGIN_WINDOW_MINUTES", 15),
         token_hours=_int(config, "TOKEN_HOURS", 72),
         recours_days=_int(config, "RECOURS_DAYS", 15),
+        retention_months=retention_months,
         cqp_prerequisites_formation=prerequisites["formation"],
         cqp_prerequisites_vae=prerequisites["vae"],
         seal_key_file=Path(seal_key) if seal_key else None,

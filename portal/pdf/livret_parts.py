@@ -31,6 +31,7 @@ from portal.pdf.livret_plan import (
     shorten,
     size_text,
 )
+from vae.anonymisation import mentions_anonymised
 from vae.livret.rules import RUBRICS
 from vae.livret.service import SWORN_STATEMENT, snapshot_hash
 
@@ -376,6 +377,14 @@ def statement(plan: Plan) -> list[Flowable]:
     if snapshot_hash(dict(plan.content)) == submission.content_hash:
         story.append(
             para("Contrôle : le contenu reproduit ici est celui qui a été signé.", STYLES.ok)
+        )
+    elif mentions_anonymised(dict(plan.content)):
+        story.append(
+            para(
+                "Contenu anonymisé au terme de la durée de conservation : l'empreinte signée ne "
+                "peut plus être contrôlée.",
+                STYLES.body,
+            )
         )
     else:
         story.append(

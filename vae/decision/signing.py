@@ -14,12 +14,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from vae.anonymisation import is_anonymised
 from vae.decision.models import Evaluation
 from vae.decision.rules import SignerFacts, required_signers
 from vae.jury.models import JurySession
 from vae.parcours.models import Parcours
 
-SignatureState = Literal["draft", "frozen", "signed", "broken"]
+SignatureState = Literal["draft", "frozen", "signed", "broken", "anonymised"]
 BROKEN_MESSAGE = "Signature rompue : le contenu ne correspond plus à ce qui a été signé."
 
 
@@ -92,15 +93,22 @@ def evaluation_hash(evaluation: Evaluation, *, certification_code: str) -> str:
 def signature_state(evaluation: Evaluation) -> SignatureState:
     """Where the evaluation stands, re-verified against what was signed: ``draft`` (not
     frozen), ``frozen`` (signed by some), ``signed`` (final) or ``broken`` when the stored
-    content no longer gives the frozen hash, or a signature is of another hash."""
+    content no longer gives the frozen hash, or a signature is of another hash; ``anonymised``
+    when the difference is the retention period's anonymisation (nothing left to check)."""
     if evaluation.content_hash is None:
         return "broken" if evaluation.signatures else "draft"
     digest = evaluation_hash(evaluation, certification_code=evaluation.parcours.certification.code)
     if digest != evaluation.content_hash or any(
         s.content_hash != evaluation.content_hash for s in evaluation.signatures
     ):
-        return "broken"
+        return "anonymised" if _anonymised(evaluation) else "broken"
     return "signed" if evaluation.signed_at is not None else "frozen"
+
+
+def _anonymised(evaluation: Evaluation) -> bool:
+    texts = [*(evaluation.comments or {}).values()]
+    texts += [t for a in evaluation.avis for t in (a.justification, a.recommendations)]
+    return any(is_anonymised(text) for text in texts)
 
 
 def required_signer_ids(jury_session: JurySession, parcours: Parcours) -> frozenset[int]:
