@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from sqlalchemy import select
@@ -27,6 +28,26 @@ from vae.people.models import (
 )
 from vae.people.service import PeopleError, create_organisation, create_user
 
+# the column sizes: longer text is refused next to its field, never cut nor left to the database
+USER_LIMITS = {"first_name": 100, "last_name": 100, "job_title": 200}
+ORGANISATION_LIMITS = {"name": 200, "city": 100}
+
+
+def _length_errors(ctx: Ctx, limits: dict[str, int]) -> dict[str, str]:
+    return {
+        name: f"Ce champ ne doit pas dépasser {limit} caractères."
+        for name, limit in limits.items()
+        if len(ctx.field(name)) > limit
+    }
+
+
+def _email_error(ctx: Ctx) -> dict[str, str]:
+    """Invisible and direction characters make one address look like another: refused."""
+    email = ctx.field("email")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in email):
+        return {"email": "Saisissez une adresse électronique valide."}
+    return {}
+
 
 def _organisations_for(ctx: Ctx) -> list[Organisation]:
     assert ctx.user is not None
@@ -47,20 +68,22 @@ def organisations(ctx: Ctx) -> Response:
         except ValueError:
             errors = {"type": "Choisissez un type et une branche dans les listes."}
         else:
-            try:
-                create_organisation(
-                    session=ctx.db,
-                    actor=ctx.actor,
-                    name=ctx.field("name"),
-                    kind=kind,
-                    type=org_type,
-                    branche=branche,
-                    city=ctx.field("city"),
-                )
-                ctx.db.commit()
-                return redirect("/admin/organisations")
-            except PeopleError as error:
-                errors = {error.field: error.message}
+            errors = _length_errors(ctx, ORGANISATION_LIMITS)
+            if not errors:
+                try:
+                    create_organisation(
+                        session=ctx.db,
+                        actor=ctx.actor,
+                        name=ctx.field("name"),
+                        kind=kind,
+                        type=org_type,
+                        branche=branche,
+                        city=ctx.field("city"),
+                    )
+                    ctx.db.commit()
+                    return redirect("/admin/organisations")
+                except PeopleError as error:
+                    errors = {error.field: error.message}
         status = 400
     return render(
         ctx.request,
@@ -160,6 +183,7 @@ def user_new(ctx: Ctx) -> Response:
             training = date.fromisoformat(ctx.field("jury_training_date"))
         except ValueError:
             errors["jury_training_date"] = "Saisissez une date au format jj/mm/aaaa."
+    errors.update(_length_errors(ctx, USER_LIMITS) | _email_error(ctx))
     if not errors and org is not None:
         try:
             person = create_user(

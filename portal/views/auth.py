@@ -13,6 +13,9 @@ from portal.templating import render
 from portal.web import Ctx, redirect, session_cookie_name, view
 from vae.people.service import find_user
 
+MAX_EMAIL = 254  # no account has a longer address (RFC 5321; the column's size)
+WRONG_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
+
 
 def _safe_next(target: str) -> str:
     """Only local paths: never redirect to another site after sign-in."""
@@ -29,6 +32,13 @@ def signin(ctx: Ctx) -> Response:
             return redirect(next_url)
         return render(ctx.request, "auth/signin.html", {"next": next_url, "errors": {}})
     email = ctx.field("email")
+    if len(email) > MAX_EMAIL:  # matches no account: the usual answer, nothing to record
+        return render(
+            ctx.request,
+            "auth/signin.html",
+            {"next": next_url, "email": "", "errors": {"email": WRONG_CREDENTIALS}},
+            status_code=400,
+        )
     try:
         token, _ = sign_in(
             session=ctx.db,

@@ -82,7 +82,9 @@ def record(
         actor_label=actor.label[:300],
         action=action,
         object_type=object_type,
-        object_id=str(object_id),
+        object_id=str(object_id)[
+            :60
+        ],  # the column's size: an e-mail typed at sign-in may be longer
         subject_id=subject_id,
         ip=actor.ip[:45],
         outcome=outcome,
