@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -122,6 +123,15 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", {"status_code": 500, "detail": detail}, status_code=500)
 
 
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database does not answer (restart, failover, lock timeout): a French 503 that needs
+    no database, and the engine's pre-ping reconnects by itself once it is back."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    response = render(request, "unavailable.html", {}, status_code=503)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -144,6 +154,8 @@ def create_app(
             405: http_error,
             413: http_error,
             500: server_error,
+            OperationalError: database_unavailable,
+            InterfaceError: database_unavailable,
         },
     )
     app.state.settings = settings

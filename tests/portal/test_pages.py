@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 from starlette.testclient import TestClient
 
+from portal.settings import Settings
 from vae.referentiel.model import Referentiel
 
 
@@ -110,3 +111,17 @@ def test_static_htmx_is_vendored(client: TestClient) -> None:
     response = client.get("/static/htmx.min.js")
     assert response.status_code == 200
     assert 'version:"2.' in response.text
+
+
+def test_an_unreachable_database_answers_a_french_503(settings: Settings) -> None:
+    """A restart or failover of the database: a French page, no traceback, Retry-After."""
+    from portal.app import create_app
+    from portal.db import make_engine
+
+    down = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/absente", pool_pre_ping=True)
+    app = create_app(settings, engine=down)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/referentiel")
+    assert response.status_code == 503
+    assert "Service momentanément indisponible" in response.text
+    assert response.headers["retry-after"] == "5"
