@@ -296,6 +296,23 @@ def cmd_retention_apply(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_annexes_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    import portal.models  # noqa: F401 - every table known
+    from vae.livret.annexes import annex_folder, sweep_orphans
+    from vae.orm import utcnow
+
+    engine = _engine(settings)
+    with make_session_factory(engine)() as session:
+        removed = sweep_orphans(
+            session, annex_folder(settings.data_dir), now=utcnow(), dry_run=args.dry_run
+        )
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {len(removed)} orphan file(s) from {annex_folder(settings.data_dir)}")
+    for name in removed:
+        print(f"  {name}")
+    return 0
+
+
 def _progress_bar(done: int, total: int, name: str) -> None:
     width = 30
     filled = width * done // total if total else width
@@ -344,6 +361,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit", required=True)
     verify = audit.add_parser("verify", help="walk the hash chain; non-zero exit when broken")
     verify.set_defaults(func=cmd_audit_verify)
+
+    annexes = sub.add_parser("annexes", help="uploaded annexes").add_subparsers(
+        dest="annexes", required=True
+    )
+    sweep = annexes.add_parser(
+        "sweep", help="remove files left by an interrupted write (no row names them)"
+    )
+    sweep.add_argument("--dry-run", action="store_true")
+    sweep.set_defaults(func=cmd_annexes_sweep)
 
     save = sub.add_parser("backup", help="database and files in one archive, with hashes")
     save.add_argument("archive", metavar="ARCHIVE", help="the archive to write (a .tar file)")

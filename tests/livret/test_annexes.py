@@ -448,3 +448,33 @@ def test_facts_checked_outside_must_be_those_of_the_file(
             facts=facts,
         )
     assert _listing(tmp_path) == []
+
+
+def test_the_sweep_removes_only_old_files_no_row_names(
+    db: Session, situation: tuple[World, Situation], tmp_path: Path
+) -> None:
+    """A crash between writing a file and committing its row leaves an orphan: swept once it
+    is older than the grace period; kept files and writes in flight stay."""
+    import os
+    from datetime import timedelta
+
+    from vae.livret.annexes import sweep_orphans
+
+    world, found = situation
+    kept = _add(db, world, found, tmp_path, pdfs.valid_pdf())
+    old_orphan = tmp_path / ("a" * 32 + ".pdf")
+    old_temp = tmp_path / ".partial-x1.tmp"
+    young_orphan = tmp_path / ("b" * 32 + ".pdf")
+    stranger = tmp_path / "notes.txt"  # not a name we generate: never touched
+    for path in (old_orphan, old_temp, young_orphan, stranger):
+        path.write_bytes(b"%PDF-1.7")
+    hour_ago = NOW.timestamp() - 3600
+    for path in (old_orphan, old_temp, stranger, tmp_path / kept.stored_name):
+        os.utime(path, (hour_ago, hour_ago))
+    os.utime(young_orphan, (NOW.timestamp(), NOW.timestamp()))
+
+    planned = sweep_orphans(db, tmp_path, now=NOW, grace=timedelta(minutes=15), dry_run=True)
+    assert planned == [old_temp.name, old_orphan.name] and old_orphan.exists()
+    removed = sweep_orphans(db, tmp_path, now=NOW, grace=timedelta(minutes=15))
+    assert removed == planned
+    assert sorted(_listing(tmp_path)) == sorted([kept.stored_name, young_orphan.name, "notes.txt"])

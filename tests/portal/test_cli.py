@@ -133,3 +133,17 @@ def test_backup_and_restore_commands(fresh_env: dict[str, str], tmp_path: Path) 
     assert "Traceback" not in refused.stderr
     verified = run("audit", "verify", env=target_env)
     assert verified.returncode == 0, verified.stderr
+
+
+def test_annexes_sweep_command(fresh_env: dict[str, str], tmp_path: Path) -> None:
+    for command in (("db", "upgrade"), ("referentiel", "load")):
+        assert run(*command, env=fresh_env).returncode == 0
+    orphan = tmp_path / "annexes" / ("c" * 32 + ".pdf")
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"%PDF-1.7")
+    os.utime(orphan, (0, 0))
+    planned = run("annexes", "sweep", "--dry-run", env=fresh_env)
+    assert planned.returncode == 0 and "would remove 1 orphan file(s)" in planned.stdout
+    assert orphan.exists()
+    done = run("annexes", "sweep", env=fresh_env)
+    assert "removed 1 orphan file(s)" in done.stdout and not orphan.exists()

@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vae.audit.service import Actor, record
-from vae.livret.models import Annex, Livret, Situation
+from vae.livret.models import Annex, Livret, LivretSubmission, Situation
 from vae.livret.pdfcheck import (
     MAX_FILE_BYTES,
     MAX_PAGES,
@@ -229,3 +229,33 @@ def delete_annex(
     session.expire(situation, ["annexes"])
     discard_files(folder, livret, [stored_name])
     return name
+
+
+def sweep_orphans(
+    session: Session,
+    folder: Path,
+    *,
+    now: datetime,
+    grace: timedelta = timedelta(minutes=15),
+    dry_run: bool = False,
+) -> list[str]:
+    """Remove the files no annex row and no submitted edition names, and the temporary files
+    of interrupted writes, once older than ``grace`` (a write in flight is younger). A crash
+    between writing a file and committing its row (or between committing a deletion and
+    removing the file) leaves such a file. Returns the names removed (or to remove)."""
+    if not folder.is_dir():
+        return []
+    known = set(session.scalars(select(Annex.stored_name)))
+    for snapshot in session.scalars(select(LivretSubmission.snapshot)).yield_per(200):
+        for situation in snapshot.get("situations", []):
+            known.update(annex.get("stored", "") for annex in situation.get("annexes", []))
+    limit = now.timestamp() - grace.total_seconds()
+    removed = []
+    for path in sorted(folder.iterdir()):
+        temporary = path.name.startswith(".partial-") and path.name.endswith(".tmp")
+        orphan = _STORED_NAME.match(path.name) is not None and path.name not in known
+        if path.is_file() and (temporary or orphan) and path.stat().st_mtime < limit:
+            removed.append(path.name)
+            if not dry_run:
+                path.unlink(missing_ok=True)
+    return removed
