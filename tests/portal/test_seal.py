@@ -196,9 +196,12 @@ def test_sealing_and_checking_work_from_a_thread_running_an_event_loop(
 ) -> None:
     """A browser driver or an async caller runs a loop in this thread; pyhanko must still work."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     async def inside_a_loop() -> SealCheck:
         sealed = seal_pdf(settings, _plain_pdf(), reason="Test dans une boucle")
         return verify_pdf(settings, sealed)
 
-    assert asyncio.run(inside_a_loop()).valid
+    # in a thread of its own: this one may already run a loop (the browser journeys' driver)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, inside_a_loop()).result().valid
