@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -59,8 +63,32 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_begin="IMMEDIATE")
 
 
+class ClosingSession(Session):
+    """A session whose ``close`` survives a dead connection.
+
+    Closing rolls back the open transaction; when the database went away meanwhile (restart,
+    ``pg_terminate_backend``), that ROLLBACK fails although there is nothing left to undo. The
+    response has already been sent by then, so the error would only surface as an unhandled
+    ASGI exception, and the connection would stay checked out of the pool: it is invalidated
+    and given back instead (the pool opens a fresh one when needed)."""
+
+    def close(self) -> None:
+        # the connections the transaction holds, to invalidate them if closing fails (once
+        # close() has failed the session no longer lists them, so invalidate() cannot reach them)
+        transaction = self._transaction
+        held = [entry[0] for entry in transaction._connections.values()] if transaction else []
+        try:
+            super().close()
+        except (OperationalError, InterfaceError) as error:
+            log.warning("database connection lost while closing a session: %s", error)
+            for connection in held:
+                if not connection.closed:
+                    connection.invalidate()
+                    connection.close()
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(bind=engine, class_=ClosingSession, expire_on_commit=False)
 
 
 def ping(engine: Engine) -> None:
