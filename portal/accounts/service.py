@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import AccountToken, AuthSession, LoginAttempt, TokenPurpose
@@ -60,9 +61,7 @@ def _failures(session: Session, *, email: str, ip: str, since: datetime) -> tupl
 def is_locked(session: Session, *, email: str, ip: str, now: datetime, settings: Settings) -> bool:
     since = now - timedelta(minutes=settings.login_window_minutes)
     by_email, by_ip = _failures(session, email=normalise_email(email), ip=ip, since=since)
-    return (
-        by_email >= settings.login_max_failures or by_ip >= settings.login_max_failures_per_ip
-    )
+    return by_email >= settings.login_max_failures or by_ip >= settings.login_max_failures_per_ip
 
 
 def sign_in(
@@ -174,11 +173,18 @@ def resolve_session(
     if now >= auth_session.expires_at or now >= idle_limit or not auth_session.user.is_active:
         return None
     if now - auth_session.last_seen_at >= LAST_SEEN_RESOLUTION:
-        # Written at most once a minute per session, so reads stay reads.
-        session.execute(
-            update(AuthSession).where(AuthSession.id == auth_session.id).values(last_seen_at=now)
-        )
-        session.commit()
+        # Written at most once a minute per session, so reads stay reads; best effort: on SQLite
+        # a read transaction cannot take the write lock while a writer holds it, and the next
+        # request will write it.
+        try:
+            session.execute(
+                update(AuthSession)
+                .where(AuthSession.id == auth_session.id)
+                .values(last_seen_at=now)
+            )
+            session.commit()
+        except OperationalError:
+            session.rollback()
     return auth_session
 
 

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -434,3 +435,32 @@ def test_an_entry_written_with_a_local_time_still_verifies(db: Session) -> None:
     db.expire_all()
     assert db.get(AuditEntry, entry.id).at == paris  # type: ignore[union-attr]
     assert verify(db).ok
+
+
+def test_a_busy_database_does_not_sign_anyone_out(
+    db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refreshing last_seen_at is best effort: on SQLite a read cannot take the write lock while
+    a writer holds it; the request goes on with its session (the next one writes the time)."""
+    from sqlalchemy.exc import OperationalError
+
+    from portal.accounts.service import open_session, resolve_session
+
+    world = build_world(db)
+    then = utcnow()
+    token, opened = open_session(
+        session=db,
+        user=world.people["candidat"],
+        ip="x",
+        user_agent="x",
+        now=then,
+        settings=settings,
+    )
+    db.flush()
+
+    def locked() -> None:
+        raise OperationalError("UPDATE auth_sessions", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(db, "commit", locked)
+    found = resolve_session(db, token, now=then + timedelta(minutes=5), settings=settings)
+    assert found is not None and found.id == opened.id
