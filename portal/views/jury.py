@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -19,7 +20,7 @@ from vae.jury.models import QUALITY_LABELS, Convocation, JuryMember, JurySession
 from vae.livret.models import Livret, LivretStatus
 from vae.parcours.models import Parcours, ParcoursStatus
 from vae.parcours.models import Route as ParcoursRoute
-from vae.people.models import Role, User
+from vae.people.models import Role, User, UserRole
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -43,7 +44,11 @@ def not_ready(ctx: Ctx, parcours: Parcours) -> str | None:
 
 def _sessions_for(ctx: Ctx) -> list[JurySession]:
     assert ctx.user is not None
-    query = select(JurySession).order_by(JurySession.day)
+    query = (
+        select(JurySession)
+        .options(selectinload(JurySession.members), selectinload(JurySession.convocations))
+        .order_by(JurySession.day)
+    )
     if not ctx.user.has_role(Role.ADMIN):
         query = query.join(JuryMember).where(JuryMember.user_id == ctx.user.id)
     return list(ctx.db.scalars(query))
@@ -93,7 +98,23 @@ def sessions(ctx: Ctx) -> Response:
 
 def _session(ctx: Ctx) -> JurySession:
     assert ctx.user is not None
-    jury_session = ctx.db.get(JurySession, ctx.path_int("session_id"))
+    convened = selectinload(JurySession.convocations).selectinload(Convocation.parcours)
+    jury_session = ctx.db.scalar(
+        select(JurySession)
+        .where(JurySession.id == ctx.path_int("session_id"))
+        .options(
+            # what the page and the composition review read, in a fixed number of queries
+            selectinload(JurySession.members)
+            .selectinload(JuryMember.user)
+            .selectinload(User.organisation),
+            convened.selectinload(Parcours.candidate)
+            .selectinload(User.manager)
+            .selectinload(User.manager),
+            convened.selectinload(Parcours.employer),
+            convened.selectinload(Parcours.certification),
+            convened.selectinload(Parcours.trainers),
+        )
+    )
     if jury_session is None:
         raise ctx.not_found()
     if not ctx.user.has_role(Role.ADMIN) and not any(
@@ -123,17 +144,29 @@ def _detail(
     }
     if is_admin:
         member_ids = {m.user_id for m in jury_session.members}
-        context["candidates_for_jury"] = [
-            u
-            for u in ctx.db.scalars(select(User).where(User.is_active.is_(True)))
-            if u.has_role(Role.JURY_PRO) and u.id not in member_ids
-        ]
+        context["candidates_for_jury"] = list(
+            ctx.db.scalars(
+                select(User)
+                .where(
+                    User.is_active.is_(True),
+                    User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.JURY_PRO)),
+                    User.id.not_in(member_ids),
+                )
+                .options(selectinload(User.organisation))
+                .order_by(User.last_name, User.first_name)
+            )
+        )
         convened = {c.parcours_id for c in jury_session.convocations}
         context["open_parcours"] = [
             p
             for p in ctx.db.scalars(
                 select(Parcours)
                 .where(Parcours.status == ParcoursStatus.OPEN.value)
+                .options(
+                    selectinload(Parcours.candidate),
+                    selectinload(Parcours.certification),
+                    selectinload(Parcours.employer),
+                )
                 .order_by(Parcours.id)
                 .limit(300)
             )
