@@ -90,5 +90,21 @@ test-postgres: install-test browser-deps
 	  echo "PostgreSQL does not answer at $(PG_TEST_URL): suite run on SQLite only"; \
 	fi
 
+## make bench: the performance benchmark (issue 9; never part of `make test`). SCALE=0.1 by default
+## (a quick run: about 10 s of data generation, ~5 min in all); SCALE=1 is the national scale
+## (6,000 parcours, ~390,000 attestation versions: about 2 min of generation on SQLite).
+## SQLite with 1 worker, then PostgreSQL with 1 and 2 workers when it answers.
+## BENCH_ARGS passes options on (e.g. BENCH_ARGS="--duration 10 --reuse"); see bench/load.py.
+SCALE ?= 0.1
+PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/vae_bench
+bench: install-test
+	$(BIN)/python -m bench.load --scale $(SCALE) $(BENCH_ARGS)
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=3).close()" 2>/dev/null; then \
+	  $(BIN)/python -m bench.load --scale $(SCALE) --database-url $(PG_BENCH_URL) --workers 1,2 \
+	    --pdf-runs 0 $(BENCH_ARGS); \
+	else \
+	  echo "PostgreSQL does not answer at $(PG_TEST_URL): benchmark run on SQLite only"; \
+	fi
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts $(BROWSER_DIR)/node_modules

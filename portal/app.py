@@ -25,6 +25,7 @@ from portal.views import (
     admin,
     auth,
     avis,
+    bench,
     carnet,
     certificates,
     dashboard,
@@ -101,6 +102,7 @@ def routes() -> list[BaseRoute]:
         *avis.routes,
         *statistics.routes,
         *certificates.routes,
+        *bench.routes,
         Mount("/static", app=StaticFiles(directory=str(REPO_ROOT / "static")), name="static"),
     ]
 
