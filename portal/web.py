@@ -22,12 +22,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.accounts.models import AuthSession
 from portal.accounts.service import actor_for, resolve_session
+from portal.formcheck import text_is_utf8
 from portal.permissions import Action, can
 from portal.settings import Settings
+from portal.templating import render
 from vae.audit.service import Actor, record
 from vae.orm import utcnow
 from vae.people.models import User
@@ -237,6 +239,9 @@ def view(action: Action) -> Callable[[Handler], Callable[[Request], Any]]:
         async def endpoint(request: Request) -> Response:
             form = None
             if request.method not in SAFE_METHODS:
+                body = await request.body()  # kept by the request: form() reads it again
+                if not text_is_utf8(request.headers.get("content-type", ""), body):
+                    return _undecodable(request)
                 form = await request.form(
                     max_files=MAX_FORM_FILES,
                     max_fields=MAX_FORM_FIELDS,
@@ -276,6 +281,16 @@ def view(action: Action) -> Callable[[Handler], Callable[[Request], Any]]:
         return endpoint
 
     return decorate
+
+
+def _undecodable(request: Request) -> Response:
+    message = (
+        "Le formulaire contient des caractères illisibles (texte qui n'est pas en UTF-8) : "
+        "rien n'a été enregistré. Revenez à la page et saisissez le texte à nouveau."
+    )
+    if request.headers.get("hx-request") == "true":
+        return HTMLResponse(f'<p class="alert error" role="alert">{message}</p>', status_code=400)
+    return render(request, "error.html", {"status_code": 400, "detail": message}, 400)
 
 
 def _apply_cookies(response: Response, ctx: Ctx) -> None:

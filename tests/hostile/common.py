@@ -53,7 +53,11 @@ def error_of(page: str, field_id: str) -> str:
 
 def first_error(page: str) -> str:
     """The first error message on the page, wherever it sits."""
-    match = re.search(r'<p class="error-message"[^>]*>(.*?)</p>', page, re.S)
+    match = re.search(
+        r'<p (?:class="error-message"|class="alert error"|id="error-detail")[^>]*>(.*?)</p>',
+        page,
+        re.S,
+    )
     return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip() if match else ""
 
 

@@ -203,16 +203,6 @@ def situation_has(name: str, expected: str) -> Check:
     return check
 
 
-def valid_text_in_situation(name: str) -> Check:
-    def check(env: Env, response: Any) -> None:
-        env.db.expire_all()
-        value = getattr(env.db.get(Situation, env.situation.id), name)
-        value.encode("utf-8")  # stored as real text (replacement characters at worst)
-        assert "titre" in value and "\x00" not in value
-
-    return check
-
-
 def users_table_intact(env: Env, response: Any) -> None:
     env.db.expire_all()
     assert (env.db.scalar(select(func.count()).select_from(User)) or 0) >= 10
