@@ -10,7 +10,6 @@ FAULT_SECONDS (default 60) sets the length of the load."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -20,13 +19,12 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from carnet.models import AttestationVersion
 from portal.db import SQLITE_BUSY_TIMEOUT_MS, make_engine
 from tests.browser.server import fresh_database
+from tests.crash.checks import acknowledged_writes_found
 from tests.crash.faults import (
     FaultAttester,
     FaultAutosaver,
@@ -43,7 +41,7 @@ from tests.crash.faults import (
 from tests.crash.stream import signed_in
 from tests.crash.test_sigkill import _new_situation, _subjects
 from vae.livret.annexes import annex_folder
-from vae.livret.models import Annex, Situation
+from vae.livret.models import Situation
 
 FAULT_SECONDS = float(os.environ.get("FAULT_SECONDS", "60"))
 OUTAGE_S = 3.0  # PostgreSQL: how long the database refuses connections
@@ -189,19 +187,13 @@ def _check(
             else:  # later saves whose answer was lost (restart, outage) may have committed
                 assert situation.lock_version > last_version
                 assert situation.actions in autosaver.unacked
-            versions = {v.id: v for v in db.scalars(select(AttestationVersion))}
-            assert set(attester.drafts) <= set(versions)
-            for version_id, digest in attester.signatures:
-                version = versions[version_id]
-                assert version.signed_at is not None and version.content_hash == digest
-            annexes = list(db.scalars(select(Annex).where(Annex.situation_id == situation_id)))
-            stored = {a.sha256 for a in annexes}
-            assert set(uploader.acked) <= stored
-            for annex in annexes:
-                path = folder / annex.stored_name
-                assert path.is_file(), f"annex row {annex.id} without its file"
-                assert hashlib.sha256(path.read_bytes()).hexdigest() == annex.sha256
-            names = {a.stored_name for a in db.scalars(select(Annex))}
+            found = acknowledged_writes_found(db, folder, situation_id, attester, uploader)
+            versions, annexes, stored, names = (
+                found.versions,
+                found.annexes,
+                found.stored,
+                found.names,
+            )
     finally:
         engine.dispose()
     orphans = sorted(p.name for p in folder.iterdir() if p.name not in names)

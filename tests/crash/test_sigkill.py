@@ -10,7 +10,6 @@ and files against what the clients were told."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import re
@@ -21,13 +20,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carnet.models import AttestationVersion
 from portal.db import make_engine
 from tests.browser.server import fresh_database
+from tests.crash.checks import acknowledged_writes_found
 from tests.crash.server import Server
 from tests.crash.stream import Attester, Autosaver, Uploader, Writer, signed_in
 from vae.livret.annexes import annex_folder
-from vae.livret.models import Annex, Livret, Situation
+from vae.livret.models import Livret, Situation
 from vae.referentiel import loader
 
 SEED = int(os.environ.get("CRASH_SEED", "20261122"))
@@ -157,21 +156,13 @@ def _check(
             else:
                 assert situation.lock_version == last_version + 1
                 assert situation.actions in autosaver.in_flight
-            # the carnet: every acknowledged draft and signature, hash for hash
-            versions = {v.id: v for v in db.scalars(select(AttestationVersion))}
-            assert set(attester.drafts) <= set(versions)
-            for version_id, digest in attester.signatures:
-                version = versions[version_id]
-                assert version.signed_at is not None and version.content_hash == digest
-            # the annexes: every acknowledged one, each row with its file, hash for hash
-            annexes = list(db.scalars(select(Annex).where(Annex.situation_id == situation_id)))
-            stored = {a.sha256 for a in annexes}
-            assert set(uploader.acked) <= stored
-            for annex in annexes:
-                path = folder / annex.stored_name
-                assert path.is_file(), f"annex row {annex.id} without its file"
-                assert hashlib.sha256(path.read_bytes()).hexdigest() == annex.sha256
-            names = {a.stored_name for a in db.scalars(select(Annex))}
+            found = acknowledged_writes_found(db, folder, situation_id, attester, uploader)
+            versions, annexes, stored, names = (
+                found.versions,
+                found.annexes,
+                found.stored,
+                found.names,
+            )
     finally:
         engine.dispose()
     orphans = sorted(p.name for p in folder.iterdir() if p.name not in names)
