@@ -10,6 +10,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import NoMatchFound
 from starlette.templating import Jinja2Templates
 
 from portal.settings import REPO_ROOT
@@ -36,11 +37,30 @@ def _plural(count: int, singular: str, plural: str) -> str:
     return f"{count} {singular if count <= 1 else plural}"
 
 
+def _routes_named(app: Any) -> dict[str, list[Any]]:
+    """The app's routes by name, built once: Starlette's ``url_path_for`` tries every route in
+    turn (an exception each), which made URLs a large part of a long page's rendering time."""
+    index: dict[str, list[Any]] | None = getattr(app.state, "routes_by_name", None)
+    if index is None:
+        index = {}
+        for route in app.routes:
+            name = getattr(route, "name", None)
+            if name:
+                index.setdefault(name, []).append(route)
+        app.state.routes_by_name = index
+    return index
+
+
 @pass_context
 def _url(context: Context, name: str, /, **params: Any) -> str:
     """A root-relative URL (``url_for`` would give an absolute one, wrong behind a proxy)."""
     request: Request = context["request"]
-    return str(request.app.url_path_for(name, **params))
+    for route in _routes_named(request.app).get(name, ()):
+        try:
+            return str(route.url_path_for(name, **params))
+        except NoMatchFound:
+            continue
+    return str(request.app.url_path_for(name, **params))  # raises Starlette's own error
 
 
 @pass_context
@@ -69,6 +89,8 @@ templates.env.globals["Role_JURY_PRO"] = Role.JURY_PRO
 templates.env.globals["Role_JURY_NATIONAL"] = Role.JURY_NATIONAL
 templates.env.globals["csrf"] = _csrf
 templates.env.globals["current_user"] = _current_user
+
+
 def _paris_datetime(value: datetime | None) -> str:
     """« 12 mars 2027 à 14:05 », in French time."""
     if value is None:

@@ -125,3 +125,28 @@ def test_an_unreachable_database_answers_a_french_503(settings: Settings) -> Non
     assert response.status_code == 503
     assert "Service momentanément indisponible" in response.text
     assert response.headers["retry-after"] == "5"
+
+
+def test_template_urls_come_from_the_route_index(settings: Settings) -> None:
+    """url() in templates finds a route by name without trying every route; same answers."""
+    import pytest
+    from jinja2.runtime import new_context
+    from starlette.requests import Request
+    from starlette.routing import NoMatchFound
+
+    from portal.app import create_app
+    from portal.templating import templates
+
+    app = create_app(settings)
+    request = Request({"type": "http", "app": app, "method": "GET", "path": "/", "headers": []})
+    context = new_context(templates.env, "t", {}, {"request": request})
+    url = templates.env.globals["url"]
+    for name, params in (
+        ("evaluation", {"convocation_id": 7}),  # two routes (GET, POST) share the name
+        ("static", {"path": "app.css"}),
+        ("verify_code", {"code": "ABCD-EFGH"}),
+        ("referentiel_bloc", {"code": "RNCP35543", "key": "POS"}),
+    ):
+        assert url(context, name, **params) == str(app.url_path_for(name, **params))
+    with pytest.raises(NoMatchFound):
+        url(context, "nowhere")
