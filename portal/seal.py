@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -40,6 +41,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from portal.settings import Settings
 
 T = TypeVar("T")
+PARIS = ZoneInfo("Europe/Paris")
 
 log = logging.getLogger("vae_portal.seal")
 
@@ -294,7 +296,7 @@ def _verdict(status: PdfSignatureStatus, count: int) -> SealCheck:
         )
     if not status.bottom_line:
         return _invalid("Le sceau électronique n'est pas valide.", intact=True, signer=signer)
-    when = f" le {signed_at.astimezone(UTC):%d/%m/%Y à %H:%M} UTC" if signed_at else ""
+    when = f" le {signed_at.astimezone(PARIS):%d/%m/%Y à %H:%M}" if signed_at else ""
     return SealCheck(
         valid=True,
         intact=True,

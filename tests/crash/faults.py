@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from portal.settings import normalise_database_url
 from tests.browser.server import REPO_ROOT, _env, _free_port, _wait_until_healthy
 from tests.crash.server import Server
-from tests.crash.stream import Attester, Autosaver, Uploader, Writer
+from tests.crash.stream import Attester, Autosaver, Uploader, Writer, attestation_form
 
 UNAVAILABLE = "Service momentanément indisponible"
 RETRY_PAUSE_S = 0.2  # a client's pause after a connection error or a 503, like a browser retry
@@ -173,16 +173,7 @@ class FaultAttester(Resilient, Attester):
         observed = re.findall(r'name="observed" value="([^"]+)"', form.text)
         draft = self.client.post(
             f"{base}/{key}/attester",
-            data={
-                "csrf_token": self.token,
-                **fields,
-                "situation_date": "2026-11-02",
-                "situation_kind": "accueil_telephonique",
-                "description": f"Observation n°{self.sent} de l'accueil d'un assuré.",
-                "observed": observed,
-                "verdict": "maitrisee",
-                "comment": "",
-            },
+            data=attestation_form(self.token, fields, observed, self.sent),
         )
         target = re.search(r"/versions/(\d+)/signer$", draft.headers.get("location", ""))
         if not self.accepted(draft, 303, "attest") or not target:

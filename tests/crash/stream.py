@@ -34,6 +34,22 @@ def signed_in(base_url: str, email: str) -> tuple[httpx.Client, str]:
     return client, session_token.group(1)
 
 
+def attestation_form(
+    token: str, fields: dict[str, str], observed: list[str], number: int
+) -> dict[str, object]:
+    """A tutor's attestation draft, as the form posts it."""
+    return {
+        "csrf_token": token,
+        **fields,
+        "situation_date": "2026-11-02",
+        "situation_kind": "accueil_telephonique",
+        "description": f"Observation n°{number} de l'accueil d'un assuré.",
+        "observed": observed,
+        "verdict": "maitrisee",
+        "comment": "",
+    }
+
+
 @dataclass
 class Writer:
     client: httpx.Client
@@ -123,16 +139,7 @@ class Attester(Writer):
         observed = re.findall(r'name="observed" value="([^"]+)"', form)
         draft = self.client.post(
             f"{base}/{key}/attester",
-            data={
-                "csrf_token": self.token,
-                **fields,
-                "situation_date": "2026-11-02",
-                "situation_kind": "accueil_telephonique",
-                "description": f"Observation n°{self.sent} de l'accueil d'un assuré.",
-                "observed": observed,
-                "verdict": "maitrisee",
-                "comment": "",
-            },
+            data=attestation_form(self.token, fields, observed, self.sent),
         )
         target = re.search(r"/versions/(\d+)/signer$", draft.headers.get("location", ""))
         if draft.status_code != 303 or not target:
