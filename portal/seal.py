@@ -28,7 +28,9 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -37,6 +39,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from portal.settings import Settings
 
@@ -155,6 +158,25 @@ def ensure_generated_key(path: Path) -> Path:
     return write_once(path, _generate_pair)
 
 
+class _ParsedKeySigner(signers.SimpleSigner):
+    """A ``SimpleSigner`` that parses its private key once. pyhanko's parses it again at every
+    signature (for RSA with the key's consistency checks: ~150 ms for 3,072 bits), and a seal
+    signs twice (a dummy signature first, to size the space it reserves in the PDF)."""
+
+    def __init__(self, *, private_key: PrivateKeyTypes, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        key = self._private_key
+        if mechanism == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        if mechanism == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+        return super().sign_raw(data, digest_algorithm)  # other mechanisms: pyhanko's own way
+
+
 def _load(key_pem: bytes, cert_pem: bytes) -> _KeyMaterial:
     key = serialization.load_pem_private_key(key_pem, password=None)
     key_der = key.private_bytes(
@@ -162,7 +184,8 @@ def _load(key_pem: bytes, cert_pem: bytes) -> _KeyMaterial:
     )
     cert = x509.load_pem_x509_certificate(cert_pem)
     certificate = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-    signer = signers.SimpleSigner(
+    signer = _ParsedKeySigner(
+        private_key=key,
         signing_cert=certificate,
         signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
         cert_registry=SimpleCertificateStore.from_certs([certificate]),
