@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from vae.decision.models import NationalDossier
 from vae.jury.models import Convocation, JuryMember
 from vae.parcours.models import Parcours
-from vae.people.models import Role, User
+from vae.people.models import Role, User, UserRole
 
 
 class Action(enum.StrEnum):
@@ -154,6 +154,19 @@ def user_manageable(actor: User, target: User) -> bool:
             and target.roles <= REFERENT_GRANTABLE | {Role.REFERENT}
         )
     return False
+
+
+def manageable_users_clause(actor: User) -> ColumnElement[bool]:
+    """SQL twin of ``permissions.user_manageable(actor, User)``: the accounts ``actor`` may see
+    and administer. A référent: the accounts of their organisation holding no role beyond
+    those they manage (an account with no role at all included, as ``<=`` does)."""
+    if Role.ADMIN in actor.roles:
+        return true()
+    if Role.REFERENT in actor.roles:
+        allowed = sorted(REFERENT_GRANTABLE | {Role.REFERENT})
+        other_role = exists().where(UserRole.user_id == User.id, UserRole.role.not_in(allowed))
+        return and_(User.organisation_id == actor.organisation_id, ~other_role)
+    return false()
 
 
 def grantable_roles(actor: User) -> frozenset[Role]:

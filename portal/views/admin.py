@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from urllib.parse import urlencode
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import joinedload
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal import listing
 from portal.accounts.models import TokenPurpose
 from portal.accounts.service import AuthError, create_link, set_active, set_roles
 from portal.mail import send_mail, send_reset_mail
-from portal.permissions import Action, grantable_roles, user_manageable
+from portal.permissions import (
+    REFERENT_GRANTABLE,
+    Action,
+    grantable_roles,
+    manageable_users_clause,
+    user_manageable,
+)
 from portal.templating import render
-from portal.web import Ctx, redirect, view
+from portal.web import Ctx, clean_text, redirect, view
 from vae.people.models import (
     ROLE_LABELS,
     Branche,
@@ -25,6 +33,7 @@ from vae.people.models import (
     OrganisationType,
     Role,
     User,
+    UserRole,
 )
 from vae.people.service import PeopleError, create_organisation, create_user
 
@@ -103,15 +112,77 @@ def organisations(ctx: Ctx) -> Response:
 @view(Action.LIST_USERS)
 def users(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    query = (
-        select(User)
-        .options(selectinload(User.organisation))
-        .order_by(User.last_name, User.first_name)
+    params = ctx.request.query_params
+    is_admin = ctx.user.has_role(Role.ADMIN)
+    query = clean_text(params.get("q", "")).strip()[: listing.MAX_SEARCH]
+    roles = [r for r in Role if is_admin or r in REFERENT_GRANTABLE | {Role.REFERENT}]
+    role = next((r for r in roles if r.value == params.get("role")), None)
+    organisations: list[tuple[int, str]] = []
+    organisation_id = None
+    if is_admin:
+        organisations = [
+            (row.id, row.name)
+            for row in ctx.db.execute(
+                select(Organisation.id, Organisation.name).order_by(Organisation.name)
+            )
+        ]
+        wanted = params.get("organisation", "")
+        organisation_id = next((i for i, _ in organisations if str(i) == wanted), None)
+
+    conditions = [manageable_users_clause(ctx.user)]
+    search = listing.people_search_clause(query, ctx.db.get_bind().dialect.name)
+    if search is not None:
+        conditions.append(search)
+    if role is not None:
+        conditions.append(exists().where(UserRole.user_id == User.id, UserRole.role == role))
+    if organisation_id is not None:
+        conditions.append(User.organisation_id == organisation_id)
+
+    total = ctx.db.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+    pages = max(1, -(-total // listing.PAGE_SIZE))
+    page = listing.page_number(params.get("page", "1"), pages)
+    people = list(
+        ctx.db.scalars(
+            select(User)
+            .where(*conditions)
+            .options(joinedload(User.organisation))  # role_rows: selectin, one statement
+            .order_by(User.last_name, User.first_name, User.id)
+            .offset((page - 1) * listing.PAGE_SIZE)
+            .limit(listing.PAGE_SIZE)
+        )
     )
-    if not ctx.user.has_role(Role.ADMIN):
-        query = query.where(User.organisation_id == ctx.user.organisation_id)
-    people = [u for u in ctx.db.scalars(query) if user_manageable(ctx.user, u)]
-    return render(ctx.request, "admin/users.html", {"people": people, "role_labels": ROLE_LABELS})
+
+    filters = {
+        "q": query,
+        "organisation": str(organisation_id or ""),
+        "role": role.value if role else "",
+    }
+
+    def page_url(number: int) -> str:
+        kept = {k: v for k, v in filters.items() if v}
+        if number > 1:
+            kept["page"] = str(number)
+        return f"{ctx.request.url.path}?{urlencode(kept)}" if kept else ctx.request.url.path
+
+    return render(
+        ctx.request,
+        "admin/users.html",
+        {
+            "people": people,
+            "role_labels": ROLE_LABELS,
+            "roles": roles,
+            "organisations": organisations,
+            "q": query,
+            "role": role,
+            "organisation_id": organisation_id,
+            "filtered": any(filters.values()),
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "window": listing.page_window(page, pages),
+            "page_url": page_url,
+        },
+    )
 
 
 def _invite(ctx: Ctx, person: User) -> str:
