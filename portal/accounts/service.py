@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import AccountToken, AuthSession, LoginAttempt, TokenPurpose
 from portal.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
@@ -164,8 +164,15 @@ def resolve_session(
     """The live session for a cookie token, or None (unknown, revoked, idle, expired, disabled)."""
     if not token or len(token) > 100:
         return None
-    auth_session = session.scalar(
-        select(AuthSession).where(AuthSession.token_hash == hash_token(token))
+    # one statement on every request: the session, its user and the user's roles
+    auth_session = (
+        session.execute(
+            select(AuthSession)
+            .where(AuthSession.token_hash == hash_token(token))
+            .options(joinedload(AuthSession.user).joinedload(User.role_rows))
+        )
+        .unique()
+        .scalar_one_or_none()
     )
     if auth_session is None or auth_session.revoked_at is not None:
         return None

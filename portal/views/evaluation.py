@@ -374,7 +374,7 @@ def reopen_post(ctx: Ctx) -> Response:
 
 def _evaluation_states(jury_session: JurySession) -> dict[int, str]:
     session = object_session(jury_session)
-    return service.session_states(session, jury_session.id) if session is not None else {}
+    return service.session_states(session, jury_session) if session is not None else {}
 
 
 templates.env.globals["evaluation_states"] = _evaluation_states

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import raiseload, selectinload
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -107,12 +107,17 @@ def _session(ctx: Ctx) -> JurySession:
             selectinload(JurySession.members)
             .selectinload(JuryMember.user)
             .selectinload(User.organisation),
-            convened.selectinload(Parcours.candidate)
-            .selectinload(User.manager)
-            .selectinload(User.manager),
+            # the candidates' management line and trainers: nothing here reads their roles
+            convened.selectinload(Parcours.candidate).options(
+                raiseload(User.role_rows),
+                selectinload(User.manager).options(
+                    raiseload(User.role_rows),
+                    selectinload(User.manager).raiseload(User.role_rows),
+                ),
+            ),
             convened.selectinload(Parcours.employer),
             convened.selectinload(Parcours.certification),
-            convened.selectinload(Parcours.trainers),
+            convened.selectinload(Parcours.trainers).raiseload(User.role_rows),
         )
     )
     if jury_session is None:

@@ -181,7 +181,7 @@ def test_both_members_sign_the_same_frozen_hash(db: Session, jury: Jury) -> None
     assert evaluation.signed_at == later
     assert len(evaluation.signatures) == 2
     assert audits(db, "evaluation.signed")[0].details["content_hash"] == digest
-    assert service.session_states(db, jury.session.id) == {jury.convocation.id: "signée 2/2"}
+    assert service.session_states(db, jury.session) == {jury.convocation.id: "signée 2/2"}
 
 
 def test_a_stale_confirmation_or_a_tampered_content_is_refused(db: Session, jury: Jury) -> None:
@@ -260,4 +260,4 @@ def test_no_recours_before_the_avis_is_signed(db: Session, world: World, jury: J
             now=NOW,
             days=15,
         )
-    assert service.session_states(db, jury.session.id) == {jury.convocation.id: "en cours"}
+    assert service.session_states(db, jury.session) == {jury.convocation.id: "en cours"}

@@ -137,10 +137,10 @@ def test_a_third_member_of_another_branche_neither_signs_nor_blocks(
     with pytest.raises(service.NotASigner, match="Vous ne siégez pas pour ce candidat"):
         sign(db, evaluation, other)
     sign(db, evaluation, jury.president)
-    assert service.session_states(db, jury.session.id) == {jury.convocation.id: "signée 1/2"}
+    assert service.session_states(db, jury.session) == {jury.convocation.id: "signée 1/2"}
     sign(db, evaluation, jury.expert)
     assert evaluation.signed_at == NOW  # two of the three members: every required signer
-    assert service.session_states(db, jury.session.id) == {jury.convocation.id: "signée 2/2"}
+    assert service.session_states(db, jury.session) == {jury.convocation.id: "signée 2/2"}
     assert audits(db, "evaluation.signed")[0].details["required"] == sorted(
         {jury.president.id, jury.expert.id}
     )
@@ -243,7 +243,7 @@ def test_a_content_changed_behind_the_applications_back_breaks_the_signature(
     db.execute(text("UPDATE bloc_avis SET recommendations = 'TAMPERED' WHERE bloc_key = 'TD'"))
     db.expire_all()
     assert signature_state(evaluation) == "broken"
-    assert service.session_states(db, jury.session.id) == {jury.convocation.id: "signature rompue"}
+    assert service.session_states(db, jury.session) == {jury.convocation.id: "signature rompue"}
     candidate = world.people["candidat"]
     with pytest.raises(service.GridInvalid, match="Signature rompue"):
         recours.file_recours(

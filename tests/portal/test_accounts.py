@@ -464,3 +464,39 @@ def test_a_busy_database_does_not_sign_anyone_out(
     monkeypatch.setattr(db, "commit", locked)
     found = resolve_session(db, token, now=then + timedelta(minutes=5), settings=settings)
     assert found is not None and found.id == opened.id
+
+
+def test_a_request_resolves_its_session_user_and_roles_in_one_statement(
+    db: Session, settings: Settings
+) -> None:
+    """Every signed-in request pays this: one statement, not one per relationship."""
+    from sqlalchemy import event
+
+    from portal.accounts.service import resolve_session
+    from tests.portal.world import open_session
+
+    world = build_world(db)
+    token, _ = open_session(
+        session=db,
+        user=world.people["admin"],
+        ip="t",
+        user_agent="t",
+        now=utcnow(),
+        settings=settings,
+    )
+    db.commit()
+    db.expunge_all()
+    statements: list[str] = []
+
+    def listen(_c, _cur, statement, *_a) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", listen)
+    try:
+        auth_session = resolve_session(db, token, now=utcnow(), settings=settings)
+        assert auth_session is not None
+        assert Role.ADMIN in auth_session.user.roles
+    finally:
+        event.remove(connection, "before_cursor_execute", listen)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1

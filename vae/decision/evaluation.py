@@ -174,23 +174,15 @@ def signed_count(evaluation: Evaluation, required: frozenset[int]) -> int:
     return sum(1 for s in evaluation.signatures if s.user_id in required)
 
 
-def session_states(session: Session, jury_session_id: int) -> dict[int, str]:
+def session_states(session: Session, jury_session: JurySession) -> dict[int, str]:
     """Per convocation of a session, the state of its grid in French (en cours, signée n/N with
-    N the members who sign for this candidate, signature rompue); absent: à remplir."""
-    jury_session = session.scalar(
-        select(JurySession)
-        .where(JurySession.id == jury_session_id)
-        .options(
-            selectinload(JurySession.members)
-            .selectinload(JuryMember.user)
-            .selectinload(User.organisation)
-        )
-    )
-    if jury_session is None:
-        return {}
+    N the members who sign for this candidate, signature rompue); absent: à remplir. Reads the
+    session's members and its convocations' parcours as the caller loaded them."""
     states: dict[int, str] = {}
     for evaluation in session.scalars(
-        _with_details(select(Evaluation).where(Evaluation.session_id == jury_session_id))
+        select(Evaluation)
+        .where(Evaluation.session_id == jury_session.id)
+        .options(selectinload(Evaluation.avis), selectinload(Evaluation.signatures))
     ):
         if signature_state(evaluation) == "broken":
             states[evaluation.convocation_id] = "signature rompue"
