@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.orm import object_session
+from sqlalchemy import select
+from sqlalchemy.orm import object_session, selectinload
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -25,7 +26,7 @@ from vae.decision import reopen, rules
 from vae.decision.models import Evaluation
 from vae.decision.signing import BROKEN_MESSAGE, required_signer_ids, signature_state
 from vae.jury.models import QUALITY_LABELS, Convocation, JuryMember, JurySession
-from vae.people.models import Role
+from vae.people.models import Role, User
 from vae.referentiel.service import get_referentiel
 
 AVIS_VALUES = {"favorable": True, "defavorable": False}
@@ -86,7 +87,15 @@ def _context(
     referentiel = get_referentiel(ctx.db, convocation.parcours.certification.version_id)
     held = service.held_blocs(ctx.db, convocation.parcours, evaluation)
     result = service.results(evaluation, certification, held)
-    jury_session = ctx.db.get(JurySession, convocation.session_id)
+    jury_session = ctx.db.scalar(
+        select(JurySession)
+        .where(JurySession.id == convocation.session_id)
+        .options(  # who must sign: each member's organisation and branche, in one go
+            selectinload(JurySession.members)
+            .selectinload(JuryMember.user)
+            .selectinload(User.organisation)
+        )
+    )
     assert jury_session is not None and referentiel is not None
     user_id = ctx.user.id
     signed_by_me = evaluation is not None and any(

@@ -122,16 +122,21 @@ def get_referentiel(session: Session, version_id: int | None = None) -> Referent
     Loaded versions are immutable, so caching them per (id, content hash) is safe across
     processes and requests.
     """
+    # the key alone (two columns, no ORM object) on every call; the version row on a miss only
+    key = select(ReferentielVersion.id, ReferentielVersion.content_hash)
     if version_id is None:
-        version = current_version(session)
+        key = key.order_by(ReferentielVersion.id.desc()).limit(1)
     else:
-        version = session.get(ReferentielVersion, version_id)
-    if version is None:
+        key = key.where(ReferentielVersion.id == version_id)
+    row = session.execute(key).first()
+    if row is None:
         return None
-    cache_key = (version.id, version.content_hash)
+    cache_key = (row.id, row.content_hash)
     cached = _cache.get(cache_key)
     if cached is not None:
         return cached
+    version = session.get(ReferentielVersion, row.id)
+    assert version is not None
     referentiel = _read(session, version)
     with _cache_lock:
         _cache[cache_key] = referentiel
@@ -241,8 +246,7 @@ def export(referentiel: Referentiel) -> dict[str, Any]:
                                 "number": comp.number,
                                 "label": comp.label,
                                 "criteria": [
-                                    {"key": crit.key, "label": crit.label}
-                                    for crit in comp.criteria
+                                    {"key": crit.key, "label": crit.label} for crit in comp.criteria
                                 ],
                             }
                             for comp in cb.bloc.competences
