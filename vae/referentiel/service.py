@@ -122,20 +122,24 @@ def get_referentiel(session: Session, version_id: int | None = None) -> Referent
     Loaded versions are immutable, so caching them per (id, content hash) is safe across
     processes and requests.
     """
-    # the key alone (two columns, no ORM object) on every call; the version row on a miss only
-    key = select(ReferentielVersion.id, ReferentielVersion.content_hash)
-    if version_id is None:
-        key = key.order_by(ReferentielVersion.id.desc()).limit(1)
-    else:
-        key = key.where(ReferentielVersion.id == version_id)
-    row = session.execute(key).first()
-    if row is None:
-        return None
-    cache_key = (row.id, row.content_hash)
+    # The key alone (two columns, no ORM object), once per database session and version (a
+    # list of parcours asks for the same version many times); the version row on a miss only.
+    keys: dict[int, tuple[int, str]] = session.info.setdefault("referentiel_keys", {})
+    cache_key = keys.get(version_id) if version_id is not None else None
+    if cache_key is None:
+        query = select(ReferentielVersion.id, ReferentielVersion.content_hash)
+        if version_id is None:
+            query = query.order_by(ReferentielVersion.id.desc()).limit(1)
+        else:
+            query = query.where(ReferentielVersion.id == version_id)
+        row = session.execute(query).first()
+        if row is None:
+            return None
+        cache_key = keys[row.id] = (row.id, row.content_hash)
     cached = _cache.get(cache_key)
     if cached is not None:
         return cached
-    version = session.get(ReferentielVersion, row.id)
+    version = session.get(ReferentielVersion, cache_key[0])
     assert version is not None
     referentiel = _read(session, version)
     with _cache_lock:
