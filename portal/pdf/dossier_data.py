@@ -26,6 +26,7 @@ from vae.jury.models import QUALITY_LABELS
 from vae.livret.models import Livret, Situation
 from vae.parcours.models import Parcours
 from vae.parcours.models import Route as ParcoursRoute
+from vae.people.models import User
 from vae.referentiel.model import Certification, CertificationBloc
 from vae.referentiel.service import get_referentiel
 from vae.rules import BlocResult, CertificationResult
@@ -134,13 +135,20 @@ def load_dossier(
             selectinload(NationalDossier.evaluation)
             .selectinload(Evaluation.signatures)
             .selectinload(AvisSignature.user),
-            selectinload(NationalDossier.parcours).selectinload(Parcours.held_blocs),
+            selectinload(NationalDossier.parcours).options(
+                selectinload(Parcours.held_blocs),
+                selectinload(Parcours.employer),
+                # the people named in the dossier: nothing reads their roles
+                *(
+                    selectinload(person).raiseload(User.role_rows)
+                    for person in (Parcours.candidate, Parcours.tutor, Parcours.manager)
+                ),
+            ),
         )
     )
     if dossier is None:
         return None
     parcours, evaluation = dossier.parcours, dossier.evaluation
-    _ = (parcours.candidate, parcours.employer, parcours.tutor, parcours.manager)
     certification = certification_for(session, parcours)
     result = grid_result(certification, evaluation.marks, evaluation.held)
     by_key = {b.key: b for b in result.blocs}
