@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -23,7 +22,7 @@ from portal.views.national_dossier import routes as dossier_routes
 from portal.web import Ctx, redirect, view
 from vae.decision import national
 from vae.decision import proclamation as proclaiming
-from vae.decision.models import Certificate, Evaluation, NationalDossier, Proclamation
+from vae.decision.models import Evaluation, Proclamation
 from vae.jury.models import JurySession, SessionKind
 from vae.parcours.models import ROUTE_LABELS
 
@@ -49,24 +48,15 @@ def sessions(ctx: Ctx) -> Response:
         )
     )
     ids = [s.id for s in rows]
-    dossiers = ctx.db.scalars(
-        select(NationalDossier)
-        .where(NationalDossier.session_id.in_(ids))
-        .options(
-            selectinload(NationalDossier.decisions),
-            selectinload(NationalDossier.evaluation).selectinload(Evaluation.avis),
-        )
-    ).all()
     proclaimed = {
         p.session_id: p
         for p in ctx.db.scalars(select(Proclamation).where(Proclamation.session_id.in_(ids)))
     }
-    counts = {s.id: {"dossiers": 0, "decided": 0} for s in rows}
-    for d in dossiers:
-        counts[d.session_id]["dossiers"] += 1
-        decided = {x.bloc_key for x in d.decisions}
-        if all(a.bloc_key in decided for a in d.evaluation.avis):
-            counts[d.session_id]["decided"] += 1
+    counted = national.session_counts(ctx.db, ids)
+    counts = {
+        s.id: dict(zip(("dossiers", "decided"), counted.get(s.id, (0, 0)), strict=True))
+        for s in rows
+    }
     context = {"sessions": rows, "counts": counts, "proclaimed": proclaimed}
     return render(ctx.request, "national/sessions.html", context)
 
@@ -80,25 +70,15 @@ def _session_page(
     status_code: int = 200,
 ) -> Response:
     assert ctx.user is not None
-    dossiers = national.agenda(ctx.db, jury.id)
+    dossiers = national.agenda_rows(ctx.db, jury.id, recours_days=ctx.settings.recours_days)
     proclamation = national.proclamation_of(ctx.db, jury.id)
     manage = can(ctx.user, Action.MANAGE_NATIONAL)
-    certificates: dict[int, list[Certificate]] = {d.id: [] for d in dossiers}
-    if proclamation is not None:
-        for c in ctx.db.scalars(
-            select(Certificate).where(Certificate.session_id == jury.id).order_by(Certificate.id)
-        ):
-            if c.dossier_id in certificates:
-                certificates[c.dossier_id].append(c)
+    issued = national.certificates_by_dossier(ctx.db, jury.id) if proclamation else {}
     context: dict[str, Any] = {
         "jury_session": jury,
         "dossiers": dossiers,
-        "facts": {
-            d.id: national.dossier_facts(d, recours_days=ctx.settings.recours_days)
-            for d in dossiers
-        },
         "proclamation": proclamation,
-        "certificates": certificates,
+        "certificates": {d.id: issued.get(d.id, []) for d in dossiers},
         "manage": manage,
         "schedulable": national.schedulable(ctx.db) if manage and not proclamation else [],
         "errors": errors or {},

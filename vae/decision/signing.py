@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -95,19 +95,46 @@ def signature_state(evaluation: Evaluation) -> SignatureState:
     frozen), ``frozen`` (signed by some), ``signed`` (final) or ``broken`` when the stored
     content no longer gives the frozen hash, or a signature is of another hash; ``anonymised``
     when the difference is the retention period's anonymisation (nothing left to check)."""
-    if evaluation.content_hash is None:
-        return "broken" if evaluation.signatures else "draft"
-    digest = evaluation_hash(evaluation, certification_code=evaluation.parcours.certification.code)
-    if digest != evaluation.content_hash or any(
-        s.content_hash != evaluation.content_hash for s in evaluation.signatures
-    ):
-        return "anonymised" if _anonymised(evaluation) else "broken"
-    return "signed" if evaluation.signed_at is not None else "frozen"
+    return verified_state(
+        frozen_hash=evaluation.content_hash,
+        signature_hashes=lambda: [s.content_hash for s in evaluation.signatures],
+        signed=evaluation.signed_at is not None,
+        current_hash=lambda: evaluation_hash(
+            evaluation, certification_code=evaluation.parcours.certification.code
+        ),
+        anonymised=lambda: anonymised_content(
+            evaluation.comments,
+            [
+                AvisContent(a.bloc_key, a.favourable, a.justification, a.recommendations)
+                for a in evaluation.avis
+            ],
+        ),
+    )
 
 
-def _anonymised(evaluation: Evaluation) -> bool:
-    texts = [*(evaluation.comments or {}).values()]
-    texts += [t for a in evaluation.avis for t in (a.justification, a.recommendations)]
+def verified_state(
+    *,
+    frozen_hash: str | None,
+    signature_hashes: Callable[[], Collection[str]],
+    signed: bool,
+    current_hash: Callable[[], str],
+    anonymised: Callable[[], bool],
+) -> SignatureState:
+    """``signature_state`` on plain data, for the pages that read many evaluations without
+    loading them as ORM objects: ``frozen_hash`` is ``Evaluation.content_hash``,
+    ``current_hash`` gives the hash of the content as stored now (``canonical_content``). The
+    callables are only called when the answer needs them, in ``signature_state``'s order."""
+    if frozen_hash is None:
+        return "broken" if signature_hashes() else "draft"
+    if current_hash() != frozen_hash or any(h != frozen_hash for h in signature_hashes()):
+        return "anonymised" if anonymised() else "broken"
+    return "signed" if signed else "frozen"
+
+
+def anonymised_content(comments: Mapping[str, str] | None, avis: Collection[AvisContent]) -> bool:
+    """Whether the retention period's anonymisation replaced any text of the evaluation."""
+    texts = [*(comments or {}).values()]
+    texts += [t for a in avis for t in (a.justification, a.recommendations)]
     return any(is_anonymised(text) for text in texts)
 
 
