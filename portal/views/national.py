@@ -20,7 +20,7 @@ from portal.seal import seal_pdf
 from portal.templating import render
 from portal.views.national_dossier import routes as dossier_routes
 from portal.web import Ctx, redirect, view
-from vae.decision import national
+from vae.decision import national, national_lists
 from vae.decision import proclamation as proclaiming
 from vae.decision.models import Evaluation, Proclamation
 from vae.jury.models import JurySession, SessionKind
@@ -52,7 +52,7 @@ def sessions(ctx: Ctx) -> Response:
         p.session_id: p
         for p in ctx.db.scalars(select(Proclamation).where(Proclamation.session_id.in_(ids)))
     }
-    counted = national.session_counts(ctx.db, ids)
+    counted = national_lists.session_counts(ctx.db, ids)
     counts = {
         s.id: dict(zip(("dossiers", "decided"), counted.get(s.id, (0, 0)), strict=True))
         for s in rows
@@ -70,10 +70,10 @@ def _session_page(
     status_code: int = 200,
 ) -> Response:
     assert ctx.user is not None
-    dossiers = national.agenda_rows(ctx.db, jury.id, recours_days=ctx.settings.recours_days)
+    dossiers = national_lists.agenda_rows(ctx.db, jury.id, recours_days=ctx.settings.recours_days)
     proclamation = national.proclamation_of(ctx.db, jury.id)
     manage = can(ctx.user, Action.MANAGE_NATIONAL)
-    issued = national.certificates_by_dossier(ctx.db, jury.id) if proclamation else {}
+    issued = national_lists.certificates_by_dossier(ctx.db, jury.id) if proclamation else {}
     context: dict[str, Any] = {
         "jury_session": jury,
         "dossiers": dossiers,
