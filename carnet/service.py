@@ -309,11 +309,19 @@ def save_draft(
 
 
 def version_hash(version: AttestationVersion, parcours_id: int, competence_key: str) -> str:
+    return content_digest(version, version.attestation.role, parcours_id, competence_key)
+
+
+def content_digest(
+    version: AttestationVersion, role: str, parcours_id: int, competence_key: str
+) -> str:
+    """``version_hash`` with the attestation's role already at hand (no lazy load of
+    ``version.attestation``)."""
     return content_hash(
         canonical_content(
             parcours_id=parcours_id,
             competence_key=competence_key,
-            role=version.attestation.role,
+            role=role,
             number=version.number,
             attester_id=version.attester_id,
             situation_date=version.situation_date.isoformat(),
@@ -399,7 +407,23 @@ def signature_check(
     version: AttestationVersion, parcours_id: int, competence_key: str, entry: AuditEntry | None
 ) -> SignatureCheck:
     """``check_signature`` with the signature's audit entry already at hand."""
-    if not version.signed or version.content_hash is None:
+    if version.signed_at is None or version.content_hash is None:
+        return SignatureCheck(False, "Non signée")
+    audit = None if entry is None else (entry.details.get("content_hash"), entry.actor_id)
+    return verify_signature(version, version.attestation.role, parcours_id, competence_key, audit)
+
+
+def verify_signature(
+    version: AttestationVersion,
+    role: str,
+    parcours_id: int,
+    competence_key: str,
+    audit: tuple[object, int | None] | None,
+) -> SignatureCheck:
+    """``signature_check`` from what a reader loaded in its own queries: the attestation's role
+    and, from the signature's audit entry (``None`` when there is none), the content hash it
+    recorded (``details["content_hash"]``) and its actor."""
+    if version.signed_at is None or version.content_hash is None:
         return SignatureCheck(False, "Non signée")
     if is_anonymised(version.description):
         return SignatureCheck(
@@ -407,13 +431,13 @@ def signature_check(
             "Contenu anonymisé au terme de la durée de conservation : "
             "la signature ne peut plus être contrôlée.",
         )
-    digest = version_hash(version, parcours_id, competence_key)
-    audited = entry.details.get("content_hash") if entry is not None else None
+    digest = content_digest(version, role, parcours_id, competence_key)
+    audited = audit[0] if audit is not None else None
     if digest != version.content_hash or audited != version.content_hash:
         return SignatureCheck(
             False, "Signature rompue : le contenu ne correspond plus à ce qui a été signé."
         )
-    if entry is not None and entry.actor_id != version.signer_id:
+    if audit is not None and audit[1] != version.signer_id:
         return SignatureCheck(False, "Signature rompue : le signataire ne correspond pas.")
     return SignatureCheck(True, "Signature valide : le contenu est celui qui a été signé.")
 

@@ -45,6 +45,7 @@ from vae.referentiel.models import CompetenceRecord
 
 LABELS = {
     "self_levels": SELF_LEVEL_LABELS,
+    "self_level_choices": [(level.value, SELF_LEVEL_LABELS[level]) for level in SelfLevel],
     "verdicts": VERDICT_LABELS,
     "situations": SITUATION_LABELS,
     "attesters": ATTESTER_LABELS,
@@ -112,7 +113,7 @@ def _carnet_context(ctx: Ctx, data: CarnetData, **extra: Any) -> dict[str, Any]:
 
 @view(Action.VIEW_PARCOURS)
 def carnet_page(ctx: Ctx) -> Response:
-    data = load_carnet(ctx.db, _parcours(ctx))
+    data = load_carnet(ctx.db, _parcours(ctx), history=False)  # the page shows no history
     return render(ctx.request, "carnet/carnet.html", _carnet_context(ctx, data))
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from starlette.responses import Response
 from starlette.routing import Route
 
-from carnet.queries import load_carnet
+from carnet.queries import load_progress
 from portal.permissions import Action, parcours_visible
 from portal.templating import render
 from portal.web import Ctx, redirect, view
@@ -70,8 +71,21 @@ def _existing_livret(ctx: Ctx) -> tuple[Parcours, Livret]:
     return parcours, livret
 
 
-def _situation(ctx: Ctx) -> tuple[Situation, Parcours]:
-    situation = ctx.db.get(Situation, ctx.path_int("situation_id"))
+def _situation(ctx: Ctx, *, for_editor: bool = False) -> tuple[Situation, Parcours]:
+    """The situation of the path and its visible parcours. ``for_editor``: with what the
+    editor shows (its livret's situations for the coverage, their annexes for the list and the
+    livret's total), in one query each rather than one per situation."""
+    situation = ctx.db.get(
+        Situation,
+        ctx.path_int("situation_id"),
+        options=[
+            joinedload(Situation.livret)
+            .selectinload(Livret.situations)
+            .selectinload(Situation.annexes)
+        ]
+        if for_editor
+        else [],
+    )
     if situation is None:
         raise ctx.not_found()
     return situation, _visible_parcours(ctx, situation.livret.parcours_id)
@@ -81,11 +95,12 @@ def _is_candidate(ctx: Ctx, parcours: Parcours) -> bool:
     return ctx.user is not None and ctx.user.id == parcours.candidate_id
 
 
-def _carnet_summaries(ctx: Ctx, parcours: Parcours) -> dict[str, str]:
-    data = load_carnet(ctx.db, parcours)
+def _carnet_summaries(
+    ctx: Ctx, parcours: Parcours, certification: Certification
+) -> dict[str, str]:
     return {
         status.key: status.summary
-        for progress in data.progress.values()
+        for progress in load_progress(ctx.db, parcours, certification).values()
         for status in progress.competences
         if status.attested_by
     }
@@ -98,7 +113,7 @@ def _coverage(
         certification,
         [service.facts(s) for s in livret.situations],
         held_blocs=parcours.held_bloc_keys,
-        carnet=_carnet_summaries(ctx, parcours),
+        carnet=_carnet_summaries(ctx, parcours, certification),
     )
 
 
@@ -221,7 +236,8 @@ def _editor_context(
 @view(Action.VIEW_PARCOURS)
 def situation_page(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    situation, parcours = _situation(ctx)
+    # a POST saves, then commits (everything reloads) or answers an error
+    situation, parcours = _situation(ctx, for_editor=ctx.request.method == "GET")
     if ctx.request.method == "GET":
         return render(
             ctx.request, "livret/situation.html", _editor_context(ctx, situation, parcours)
@@ -370,7 +386,8 @@ def profile(ctx: Ctx) -> Response:
 def coverage_page(ctx: Ctx) -> Response:
     parcours, livret = _existing_livret(ctx)
     template = "livret/_coverage.html" if ctx.htmx else "livret/coverage.html"
-    return render(ctx.request, template, _overview_context(ctx, parcours, livret))
+    coverage = _coverage(ctx, parcours, livret, _certification(ctx, parcours))
+    return render(ctx.request, template, {"parcours": parcours, "coverage": coverage})
 
 
 @view(Action.EDIT_LIVRET)
