@@ -128,7 +128,8 @@ def visible_parcours(session: Session, user: User, *, limit: int) -> list[Parcou
             select(Parcours)
             .where(parcours_clause(user))
             .options(
-                selectinload(Parcours.candidate),
+                # lists show the candidate's name, not their roles
+                selectinload(Parcours.candidate).raiseload(User.role_rows),
                 selectinload(Parcours.certification),
                 selectinload(Parcours.employer),
                 selectinload(Parcours.held_blocs),

@@ -157,7 +157,7 @@ def _detail(
                     User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.JURY_PRO)),
                     User.id.not_in(member_ids),
                 )
-                .options(selectinload(User.organisation))
+                .options(selectinload(User.organisation), raiseload(User.role_rows))
                 .order_by(User.last_name, User.first_name)
             )
         )
@@ -168,7 +168,7 @@ def _detail(
                 select(Parcours)
                 .where(Parcours.status == ParcoursStatus.OPEN.value)
                 .options(
-                    selectinload(Parcours.candidate),
+                    selectinload(Parcours.candidate).raiseload(User.role_rows),
                     selectinload(Parcours.certification),
                     selectinload(Parcours.employer),
                 )
