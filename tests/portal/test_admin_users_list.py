@@ -8,13 +8,14 @@ import re
 from collections.abc import Iterable
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from portal.listing import PAGE_SIZE as USERS_PAGE_SIZE
 from portal.permissions import manageable_users_clause, user_manageable
 from portal.settings import Settings
+from tests.portal.statements import page_statements
 from tests.portal.world import World, build_world, sign_in_as
 from vae.people.models import Organisation, Role, User, UserRole
 
@@ -64,22 +65,6 @@ def _all_pages(client: TestClient, query: str = "") -> list[int]:
             return seen
         url = match.group(1).replace("&amp;", "&")
     raise AssertionError("too many pages")
-
-
-def _statements(client: TestClient, db: Session, url: str) -> int:
-    count = 0
-
-    def counted(*_args: object) -> None:
-        nonlocal count
-        count += 1
-
-    bind = db.get_bind()
-    event.listen(bind, "before_cursor_execute", counted)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(bind, "before_cursor_execute", counted)
-    return count
 
 
 def _visible_to(db: Session, actor: User) -> set[int]:
@@ -305,10 +290,10 @@ def test_statement_count_does_not_grow_with_the_accounts(
         f"{URL}?page=2",
         f"{URL}?q=pr%C3%A9nom&role=candidat&organisation={world.cpam.id}",
     ]
-    before = [_statements(client, db, url) for url in urls]
+    before = [page_statements(client, db, url)[0] for url in urls]
     _add_people(db, world.cpam, 150, "encore", roles=(Role.CANDIDAT, Role.TUTEUR, Role.MANAGER))
     _add_people(db, world.caf, 150, "ailleurs")
     _add_people(db, world.ucanss, 20, "jury", roles=(Role.JURY_PRO, Role.JURY_NATIONAL))
-    after = [_statements(client, db, url) for url in urls]
+    after = [page_statements(client, db, url)[0] for url in urls]
     assert after == before
     assert max(after) <= 10

@@ -5,29 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from portal.settings import Settings
+from tests.portal.statements import page_statements
 from tests.portal.world import build_world, sign_in_as
 from vae.jury.models import Convocation, JurySession
-
-
-def _queries(client: TestClient, db: Session, url: str) -> int:
-    count = 0
-
-    def counted(*_args: object) -> None:
-        nonlocal count
-        count += 1
-
-    bind = db.get_bind()
-    event.listen(bind, "before_cursor_execute", counted)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(bind, "before_cursor_execute", counted)
-    return count
 
 
 def test_the_session_page_does_not_query_per_candidate(
@@ -52,11 +36,11 @@ def test_the_session_page_does_not_query_per_candidate(
         db.expire_all()
 
     convene(world.own, 9)
-    one = _queries(client, db, f"/jury/sessions/{jury.id}")
+    one = page_statements(client, db, f"/jury/sessions/{jury.id}")[0]
     convene(world.foreign, 10)
-    two = _queries(client, db, f"/jury/sessions/{jury.id}")
+    two = page_statements(client, db, f"/jury/sessions/{jury.id}")[0]
     assert two == one, (one, two)
-    list_one = _queries(client, db, "/jury/sessions")
+    list_one = page_statements(client, db, "/jury/sessions")[0]
     db.add(JurySession(kind="professionnel", day=date(2027, 4, 8), place="Lyon", capacity=5))
     db.flush()
-    assert _queries(client, db, "/jury/sessions") == list_one
+    assert page_statements(client, db, "/jury/sessions")[0] == list_one

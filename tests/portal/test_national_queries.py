@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, strategies
 from starlette.testclient import TestClient
 
@@ -19,6 +19,7 @@ from tests.portal.policy_national import (
     on_agenda,
     signed_evaluation,
 )
+from tests.portal.statements import page_statements
 from tests.portal.world import World, build_world, sign_in_as
 from vae.decision.models import Certificate, Evaluation, NationalDossier, Proclamation
 from vae.jury.models import JurySession
@@ -35,23 +36,6 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.setattr(getattr(strategies, name), "_chunksize", 2)
             return
     raise AssertionError("SQLAlchemy's selectin loader moved")
-
-
-def _queries(client: TestClient, db: Session, url: str) -> tuple[int, str]:
-    count = 0
-
-    def counted(*_args: object) -> None:
-        nonlocal count
-        count += 1
-
-    bind = db.get_bind()
-    event.listen(bind, "before_cursor_execute", counted)
-    try:
-        page = client.get(url)
-        assert page.status_code == 200
-    finally:
-        event.remove(bind, "before_cursor_execute", counted)
-    return count, page.text
 
 
 def _dossier(
@@ -71,14 +55,14 @@ def test_the_sessions_list_does_not_query_per_dossier(
     sign_in_as(client, db, settings, world.people["jury_national"])
     first = national_session(db)
     _dossier(db, world, first)
-    one, page = _queries(client, db, "/national/sessions")
+    one, page = page_statements(client, db, "/national/sessions")
     assert "<td>1</td>" in page and "<td>0 / 1</td>" in page
     decide_as_avis(db, _dossier(db, world, first, foreign=True))
     _dossier(db, world, first, recours="Je conteste.")
     second = national_session(db, date(2027, 6, 10))
     decide_as_avis(db, _dossier(db, world, second))
     db.expire_all()
-    more, page = _queries(client, db, "/national/sessions")
+    more, page = page_statements(client, db, "/national/sessions")
     assert more == one, (one, more)
     assert "<td>3</td>" in page and "<td>1 / 3</td>" in page
     assert "<td>1 / 1</td>" in page
@@ -94,7 +78,7 @@ def test_the_session_page_does_not_query_per_dossier(
     _dossier(db, world, jury)
     signed_evaluation(db, world.foreign, signer=world.people["jury_pro"])  # may be added
     db.expire_all()
-    one, page = _queries(client, db, url)
+    one, page = page_statements(client, db, url)
     assert "1 dossier à l'ordre du jour" in page
     decide_as_avis(db, _dossier(db, world, jury, foreign=True))
     tampered = _dossier(db, world, jury, recours="Je conteste.")
@@ -102,7 +86,7 @@ def test_the_session_page_does_not_query_per_dossier(
     _dossier(db, world, jury, signed=False)
     signed_evaluation(db, world.own, signer=world.people["jury_pro"])
     db.expire_all()
-    more, page = _queries(client, db, url)
+    more, page = page_statements(client, db, url)
     assert more == one, (one, more)
     assert "5 dossiers à l'ordre du jour" in page
     assert "avis non signé" in page and "renonciation" in page and "déposé" in page
@@ -112,7 +96,7 @@ def test_the_session_page_does_not_query_per_dossier(
         update(Evaluation).where(Evaluation.id == tampered.evaluation_id).values(comments={})
     )
     db.expire_all()
-    again, page = _queries(client, db, url)
+    again, page = page_statements(client, db, url)
     assert again == one, (one, again)
     assert page.count("signature rompue</span>") == 1
 
@@ -150,11 +134,11 @@ def test_the_proclaimed_session_page_does_not_query_per_dossier(
         db.flush()
 
     issued(_dossier(db, world, jury))
-    one, page = _queries(client, db, url)
+    one, page = page_statements(client, db, url)
     assert "(C-" in page
     issued(_dossier(db, world, jury, foreign=True))
     issued(_dossier(db, world, jury))
     db.expire_all()
-    more, page = _queries(client, db, url)
+    more, page = page_statements(client, db, url)
     assert more == one, (one, more)
     assert page.count("CCP GRU") == 3
