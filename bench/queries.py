@@ -18,6 +18,11 @@ TRANSACTION = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", re.IG
 LAST_SEEN = re.compile(r"^\s*UPDATE auth_sessions SET last_seen_at", re.IGNORECASE)
 
 
+def counted(statement: str) -> bool:
+    """Whether a statement is the page's work: not transaction control, not the last-seen write."""
+    return not TRANSACTION.match(statement) and not LAST_SEEN.match(statement)
+
+
 def _shape(statement: str) -> str:
     """A statement without its literal values, to tell repeated ones apart (N+1 loops)."""
     shape = re.sub(r"\s+", " ", statement)
@@ -31,7 +36,7 @@ def count(app: Starlette, pages: list[Page], cookies: dict[str, dict[str, str]])
     statements: list[str] = []
 
     def listen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not TRANSACTION.match(statement) and not LAST_SEEN.match(statement):
+        if counted(statement):
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", listen)

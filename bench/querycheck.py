@@ -21,7 +21,7 @@ from sqlalchemy import event  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from bench.load import _sign_in_testclient  # noqa: E402
-from bench.queries import TRANSACTION, _shape  # noqa: E402
+from bench.queries import _shape, counted  # noqa: E402
 from bench.targets import Page, Targets, pick  # noqa: E402
 from portal.app import create_app  # noqa: E402
 from portal.db import make_engine  # noqa: E402
@@ -55,7 +55,7 @@ def measure(url: str) -> dict[str, dict[str, Any]]:
         statements: list[str] = []
 
         def listen(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
-            if not TRANSACTION.match(statement):
+            if counted(statement):
                 statements.append(statement)
 
         event.listen(app.state.engine, "before_cursor_execute", listen)
