@@ -84,7 +84,7 @@ def test_fifty_accounts_a_page_with_the_count_and_links(
     assert len(_ids(first.text)) == USERS_PAGE_SIZE == 50
     assert re.search(r'<p role="status"[^>]*>130 comptes · page 1 sur 3</p>', first.text)
     assert '<nav aria-label="Pagination"' in first.text
-    assert "Page 1 sur 3" in first.text
+    assert "· page 1 sur 3" in first.text
     assert f'<a href="{URL}" aria-current="page">' in first.text
     assert f'<a href="{URL}?page=2" rel="next">Page suivante</a>' in first.text
     assert 'rel="prev"' not in first.text
@@ -127,7 +127,7 @@ def test_bad_page_numbers_are_clamped(
     sign_in_as(client, db, settings, world.people["admin"])
     response = client.get(URL, params={"page": page})
     assert response.status_code == 200
-    assert f"Page {shown} sur 3" in response.text
+    assert f"· page {shown} sur 3" in response.text
     assert len(_ids(response.text)) == (30 if shown == 3 else 50)
 
 
