@@ -7,17 +7,8 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.journey import sign_in
 from tests.browser.keyboard import keyboard_only
-
-PASSWORD = "Demo-CQP-2026!"
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/connexion")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
 
 
 def _open_carnet(page: Page, candidate: str) -> None:
@@ -42,7 +33,7 @@ def _fill_attestation(page: Page, competence: str, criteria: int) -> None:
 def test_tutor_attests_and_signs_inline(
     page: Page, check_page: Callable[[Page, str], None]
 ) -> None:
-    _sign_in(page, "tuteur.urssaf@demo.cqp.fr")
+    sign_in(page, "tuteur.urssaf@demo.cqp.fr")
     _open_carnet(page, "Lucas Petit")
     check_page(page, "carnet-tuteur")
     page.get_by_role("link", name="Attester C2", exact=True).click()  # htmx: the form opens inline
@@ -61,7 +52,7 @@ def test_tutor_attests_and_signs_inline(
 def test_empty_attestation_shows_errors_next_to_fields(
     page: Page, check_page: Callable[[Page, str], None]
 ) -> None:
-    _sign_in(page, "manager.urssaf@demo.cqp.fr")
+    sign_in(page, "manager.urssaf@demo.cqp.fr")
     _open_carnet(page, "Lucas Petit")
     page.get_by_role("link", name="Attester C3", exact=True).click()
     page.get_by_role("button", name="Enregistrer et relire avant de signer").click()
@@ -74,7 +65,7 @@ def test_empty_attestation_shows_errors_next_to_fields(
 def test_manager_signs_with_the_keyboard_only(
     page: Page, check_page: Callable[[Page, str], None]
 ) -> None:
-    _sign_in(page, "manager.carsat@demo.cqp.fr")
+    sign_in(page, "manager.carsat@demo.cqp.fr")
     _open_carnet(page, "Sandrine Morvan")
     page.goto(page.url.split("#")[0] + "/GRU-C5/attester")  # the full-page form
     with keyboard_only(page) as keys:
@@ -99,7 +90,7 @@ def test_manager_signs_with_the_keyboard_only(
 def test_candidate_positions_themself_and_sees_progress(
     page: Page, check_page: Callable[[Page, str], None]
 ) -> None:
-    _sign_in(page, "candidat.gc.formation@demo.cqp.fr")
+    sign_in(page, "candidat.gc.formation@demo.cqp.fr")
     page.get_by_role("link", name="Mon carnet de suivi").click()
     expect(page.get_by_role("heading", name="Progression par bloc")).to_be_visible()
     self_form = page.locator("#self-GRU-C1")
@@ -116,7 +107,7 @@ def test_self_positioning_and_attestation_without_javascript(
     nojs_page: Page, check_page: Callable[[Page, str], None]
 ) -> None:
     page = nojs_page
-    _sign_in(page, "tuteur.carsat@demo.cqp.fr")
+    sign_in(page, "tuteur.carsat@demo.cqp.fr")
     _open_carnet(page, "Sandrine Morvan")
     page.get_by_role("link", name="Attester C1", exact=True).click()  # plain link: full page
     expect(page.get_by_role("heading", level=1)).to_have_text("Attester la compétence C1")

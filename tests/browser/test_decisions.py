@@ -30,12 +30,12 @@ from portal.openbadges import verify_badge
 from portal.seal import SealCheck, verify_pdf
 from portal.settings import Settings
 from portal.templating import templates
+from tests.browser.journey import sign_in
 from tests.browser.server import LiveServer
 from vae.referentiel.loader import latest_version_dir, load
 from vae.referentiel.model import Certification
 from vae.rules import evaluate_bloc, evaluate_competence
 
-PASSWORD = "Demo-CQP-2026!"
 CANDIDATE = "candidat.cos.passerelle@demo.cqp.fr"
 PRESIDENT = "president.institut@demo.cqp.fr"
 EXPERT = "expert.famille@demo.cqp.fr"
@@ -58,14 +58,6 @@ journey: dict[str, str] = {}
 @pytest.fixture(scope="module")
 def cos() -> Certification:
     return load(latest_version_dir()).certification(COS)
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/connexion")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
 
 
 def _open_grid(page: Page) -> None:
@@ -125,7 +117,7 @@ def test_grid_saves_without_javascript(
     nojs_page: Page, check_page: CheckPage, cos: Certification
 ) -> None:
     page = nojs_page
-    _sign_in(page, PRESIDENT)
+    sign_in(page, PRESIDENT)
     _open_grid(page)
     first = _criteria(cos, "POS")[0]
     _mark(page, first, True)
@@ -141,7 +133,7 @@ def test_grid_saves_without_javascript(
 def test_president_fills_the_grid_and_signs(
     page: Page, check_page: CheckPage, cos: Certification
 ) -> None:
-    _sign_in(page, PRESIDENT)
+    sign_in(page, PRESIDENT)
     _open_grid(page)
     main = page.get_by_role("main")
     for bloc in HELD:
@@ -219,7 +211,7 @@ def test_president_fills_the_grid_and_signs(
 
 
 def test_a_member_of_another_jury_gets_a_404(page: Page) -> None:
-    _sign_in(page, "presidente@demo.cqp.fr")  # presides the 9 February session, not this one
+    sign_in(page, "presidente@demo.cqp.fr")  # presides the 9 February session, not this one
     response = page.goto(journey["grid"])
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Page introuvable")
@@ -230,7 +222,7 @@ def test_a_member_of_another_jury_gets_a_404(page: Page) -> None:
 
 
 def test_expert_signs_the_same_avis(page: Page, check_page: CheckPage) -> None:
-    _sign_in(page, EXPERT)
+    sign_in(page, EXPERT)
     _open_grid(page)
     page.get_by_role("link", name="Relire et signer l'avis").click()
     expect(page.get_by_role("main")).to_contain_text("vous signez la même empreinte")
@@ -248,7 +240,7 @@ def test_expert_signs_the_same_avis(page: Page, check_page: CheckPage) -> None:
 
 
 def _open_avis(page: Page) -> None:
-    _sign_in(page, CANDIDATE)
+    sign_in(page, CANDIDATE)
     page.get_by_role("link", name="Voir l'avis du jury").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Avis du jury professionnel")
 
@@ -277,7 +269,7 @@ def test_candidate_reads_the_avis(page: Page, check_page: CheckPage) -> None:
 
 
 def test_administrator_schedules_the_dossier(page: Page, check_page: CheckPage) -> None:
-    _sign_in(page, ADMIN)
+    sign_in(page, ADMIN)
     page.get_by_role("link", name="Jurys", exact=True).click()
     page.get_by_label("Type de session").select_option("national")
     page.get_by_label("Date").fill(TODAY.isoformat())
@@ -318,7 +310,7 @@ def _proclaim(page: Page) -> None:
 
 
 def test_national_jury_deliberates(page: Page, check_page: CheckPage) -> None:
-    _sign_in(page, NATIONAL)
+    sign_in(page, NATIONAL)
     _open_session(page)
     page.get_by_role("button", name="Proclamer").click()  # without the confirmation
     expect(page.locator("#confirm-error")).to_have_text(
@@ -388,7 +380,7 @@ def test_candidate_waives_the_recours(page: Page, check_page: CheckPage) -> None
 
 
 def test_national_jury_proclaims(page: Page, check_page: CheckPage) -> None:
-    _sign_in(page, NATIONAL)
+    sign_in(page, NATIONAL)
     _open_session(page)
     agenda = page.get_by_role("table", name="Dossiers à l'ordre du jour")
     expect(agenda.get_by_role("row", name=re.compile("Inès Moreau"))).to_contain_text(
@@ -443,7 +435,7 @@ def _qr_target(data: bytes) -> str:
 def test_candidate_downloads_a_sealed_cqp(
     page: Page, signed_out: Page, check_page: CheckPage, live_server: LiveServer
 ) -> None:
-    _sign_in(page, CANDIDATE)
+    sign_in(page, CANDIDATE)
     main = page.get_by_role("main")
     expect(main.get_by_text("CQP délivré")).to_be_visible()
     expect(main).not_to_contain_text("Convocation au jury")  # moot once the avis is signed
@@ -511,7 +503,7 @@ def test_candidate_downloads_a_sealed_cqp(
 
 
 def test_administrator_sees_the_figures(page: Page, check_page: CheckPage) -> None:
-    _sign_in(page, ADMIN)
+    sign_in(page, ADMIN)
     page.get_by_role("link", name="Statistiques").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Statistiques des certifications")
     per_year = page.get_by_role("table", name="CQP délivrés par année et par voie d'accès")

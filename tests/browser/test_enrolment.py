@@ -12,19 +12,12 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-PASSWORD = "Demo-CQP-2026!"
+from tests.browser.journey import sign_in
+
 LEA = "Léa Martin – Conseillère offres de services"
 JULIE = "Julie Fabre – Gestionnaire du recouvrement"
 COS = "RNCP35543"
 GC = "RNCP35729"
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/connexion")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
 
 
 def _open_form(page: Page, check_page: Callable[[Page, str], None]) -> None:
@@ -39,7 +32,7 @@ def _submit(page: Page) -> None:
 
 
 def test_referent_enrols_a_candidate(page: Page, check_page: Callable[[Page, str], None]) -> None:
-    _sign_in(page, "referent.cpam@demo.cqp.fr")
+    sign_in(page, "referent.cpam@demo.cqp.fr")
     _open_form(page, check_page)
     expect(page.get_by_text("Organisme employeur : CPAM de la Gironde")).to_be_visible()
 
@@ -85,7 +78,7 @@ def test_administrator_enrols_without_javascript(
     nojs_page: Page, check_page: Callable[[Page, str], None]
 ) -> None:
     page = nojs_page
-    _sign_in(page, "admin@demo.cqp.fr")
+    sign_in(page, "admin@demo.cqp.fr")
     _open_form(page, check_page)
     page.get_by_role("combobox", name="Organisme employeur").select_option(
         label="URSSAF Île-de-France"

@@ -9,21 +9,13 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-PASSWORD = "Demo-CQP-2026!"
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/connexion")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+from tests.browser.journey import sign_in
 
 
 def test_administrator_builds_a_session_and_convenes(
     page: Page, check_page: Callable[[Page, str], None]
 ) -> None:
-    _sign_in(page, "admin@demo.cqp.fr")
+    sign_in(page, "admin@demo.cqp.fr")
     page.get_by_role("link", name="Jurys", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sessions de jury")
     page.get_by_label("Date").fill("2027-03-09")
@@ -67,7 +59,7 @@ def test_administrator_builds_a_session_and_convenes(
     check_page(page, "session-composee")
 
     page.get_by_role("button", name="Se déconnecter").click()
-    _sign_in(page, "presidente@demo.cqp.fr")
+    sign_in(page, "presidente@demo.cqp.fr")
     page.get_by_role("link", name="Jurys", exact=True).click()
     page.get_by_role("link", name="8 avril 2027").click()
     expect(page.get_by_role("link", name="Julie Fabre", exact=True)).to_be_visible()

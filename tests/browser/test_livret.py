@@ -9,15 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from reportlab.pdfgen.canvas import Canvas
 
-PASSWORD = "Demo-CQP-2026!"
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/connexion")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+from tests.browser.journey import sign_in
 
 
 def _write_situation(page: Page, bloc: str, title: str, *, autosave: bool) -> None:
@@ -61,7 +53,7 @@ def _annex_files(folder: Path) -> tuple[Path, Path]:
 def test_candidate_writes_and_submits_the_livret(
     page: Page, check_page: Callable[[Page, str], None], tmp_path: Path
 ) -> None:
-    _sign_in(page, "candidat.cos.vae@demo.cqp.fr")  # holds GRU and MDR: POS and TD to write
+    sign_in(page, "candidat.cos.vae@demo.cqp.fr")  # holds GRU and MDR: POS and TD to write
     page.get_by_role("link", name="Mon livret 2").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Livret 2 de VAE")
     check_page(page, "livret-vide")
@@ -108,7 +100,7 @@ def test_livret_without_javascript(
     nojs_page: Page, check_page: Callable[[Page, str], None]
 ) -> None:
     page = nojs_page
-    _sign_in(page, "candidat.gc.vae@demo.cqp.fr")
+    sign_in(page, "candidat.gc.vae@demo.cqp.fr")
     page.get_by_role("link", name="Mon livret 2").click()
     _write_situation(page, "GDU", "Reconstituer une carrière incomplète", autosave=False)
     expect(page.locator("#coverage")).to_contain_text(

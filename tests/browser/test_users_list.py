@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from portal.db import make_engine, make_session_factory, writer
 from portal.demo import PEOPLE
+from tests.browser.journey import sign_in
 from tests.browser.server import LiveServer
 from vae.audit.service import Actor
 from vae.people.models import (
@@ -31,7 +32,6 @@ from vae.people.models import (
 from vae.people.service import create_organisation, create_user
 
 CheckPage = Callable[[Page, str], None]
-PASSWORD = "Demo-CQP-2026!"
 ADMIN = "admin@demo.cqp.fr"
 REFERENT = "referent.cpam@demo.cqp.fr"
 REFERENT_ORGANISATION = "CPAM de la Gironde"
@@ -81,14 +81,6 @@ def accounts(live_server: LiveServer) -> Iterator[int]:
     yield total
 
 
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/connexion")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
-
-
 def _open_accounts(page: Page) -> None:
     nav = page.get_by_role("navigation", name="Navigation principale")
     nav.get_by_role("link", name="Comptes").click()
@@ -116,7 +108,7 @@ def test_administrator_pages_searches_and_filters(
     status = page.get_by_role("status")
     pagination = page.get_by_role("navigation", name="Pagination")
 
-    _sign_in(page, ADMIN)
+    sign_in(page, ADMIN)
     _open_accounts(page)
     expect(status).to_have_text(f"{accounts} comptes · page 1 sur {pages}")
     expect(_rows(page)).to_have_count(PAGE_SIZE)
@@ -195,7 +187,7 @@ def test_referent_sees_only_their_organisation(
     )
     assert expected
 
-    _sign_in(page, REFERENT)
+    sign_in(page, REFERENT)
     _open_accounts(page)
     status = page.get_by_role("status")
     expect(status).to_have_text(f"{len(expected)} comptes")
