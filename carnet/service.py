@@ -390,6 +390,7 @@ def sign(
 class SignatureCheck:
     valid: bool
     message: str
+    anonymised: bool = False  # the retention period replaced the text: nothing left to check
 
 
 def check_signature(
@@ -430,6 +431,7 @@ def verify_signature(
             False,
             "Contenu anonymisé au terme de la durée de conservation : "
             "la signature ne peut plus être contrôlée.",
+            anonymised=True,
         )
     digest = content_digest(version, role, parcours_id, competence_key)
     audited = audit[0] if audit is not None else None

@@ -14,8 +14,8 @@ from vae.decision.models import (
     Certificate,
     Evaluation,
     NationalDossier,
-    Proclamation,
 )
+from vae.decision.national import proclamation_of
 from vae.jury.models import Convocation, JurySession
 from vae.parcours.models import Parcours
 from vae.people.models import User
@@ -87,9 +87,7 @@ def _evaluation(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def _dossier(session: Session, dossier: NationalDossier) -> dict[str, Any]:
-    proclamation = session.scalar(
-        select(Proclamation).where(Proclamation.session_id == dossier.session_id)
-    )
+    proclamation = proclamation_of(session, dossier.session_id)
     return {
         "session": dossier.session_id,
         "date_session": iso(dossier.session.day),

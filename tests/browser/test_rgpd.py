@@ -8,14 +8,14 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.journey import sign_in
 from tests.browser.keyboard import keyboard_only
-from tests.browser.test_signin import _sign_in
 
 
 def test_candidate_downloads_their_data(
     page: Page, check_page: Callable[[Page, str], None]
 ) -> None:
-    _sign_in(page, "candidat.cos.vae@demo.cqp.fr")
+    sign_in(page, "candidat.cos.vae@demo.cqp.fr")
     page.get_by_role("link", name="Mon compte").click()
     page.get_by_role("link", name="Mes données personnelles").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes données personnelles")

@@ -7,9 +7,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.journey import DEMO_PASSWORD
 from tests.browser.keyboard import keyboard_only
-
-DEMO_PASSWORD = "Demo-CQP-2026!"
 
 ROLES = [
     ("candidat.cos.vae@demo.cqp.fr", "Bonjour Mehdi", "Mon parcours de certification"),

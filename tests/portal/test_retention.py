@@ -136,7 +136,13 @@ def test_apply_anonymises_the_parcours_past_the_period_and_keeps_certificates(
     assert decision.reason == MARK and decision.validated is True
     # the carnet says "anonymisé", not "signature rompue"
     check = load_carnet(db, world.own).checks[version.id]
-    assert not check.valid and check.message.startswith("Contenu anonymisé")
+    assert not check.valid and check.anonymised
+    assert check.message.startswith("Contenu anonymisé")
+    sign_in_as(client, db, settings, world.people["admin"])
+    carnet_page = client.get(f"/parcours/{own}/carnet").text
+    assert '<span class="badge partial">Contenu anonymisé</span>' in carnet_page
+    assert "Signature rompue" not in carnet_page
+    client.cookies.clear()
     # certificates kept and verifiable
     certificate = db.get(Certificate, rich.certificate.id)
     assert certificate is not None and certificate.holder_last_name == "Test"

@@ -29,9 +29,7 @@ from vae.decision.rules import (
     recours_deadline,
     schedule_problem,
 )
-from vae.decision.signing import (
-    signature_state,
-)
+from vae.decision.signing import signature_state
 from vae.jury.models import JurySession, SessionKind
 from vae.parcours.models import Parcours
 from vae.people.models import User
