@@ -118,8 +118,10 @@ class FaultAutosaver(Resilient, Autosaver):
         if self.stale:
             page = self.client.get(f"/livret/situations/{self.situation_id}")
             version = re.search(r'id="lock-version"[^>]*value="(\d+)"', page.text)
-            if page.status_code != 200 or not version:
-                self.accepted(page, 200, "situation page")
+            if not self.accepted(page, 200, "situation page"):
+                return
+            if not version:
+                self.unexpected.append("situation page without its lock version")
                 return
             self.lock_version, self.stale = int(version.group(1)), False
         text_ = f"Autosave n°{self.sent + 1} : j'ai accueilli l'assuré. " * 20
@@ -137,7 +139,10 @@ class FaultAutosaver(Resilient, Autosaver):
             },
         )
         version = re.search(r'id="lock-version" value="(\d+)"', answer.text)
-        if not self.accepted(answer, 200, "autosave") or not version:
+        if not self.accepted(answer, 200, "autosave"):
+            return
+        if not version:
+            self.unexpected.append("autosave answer without the new lock version")
             return
         self.lock_version, self.stale = int(version.group(1)), False
         self.acked.append((self.lock_version, text_))
@@ -176,12 +181,18 @@ class FaultAttester(Resilient, Attester):
             data=attestation_form(self.token, fields, observed, self.sent),
         )
         target = re.search(r"/versions/(\d+)/signer$", draft.headers.get("location", ""))
-        if not self.accepted(draft, 303, "attest") or not target:
+        if not self.accepted(draft, 303, "attest"):
+            return
+        if not target:
+            self.unexpected.append("draft saved without a redirect to its signature")
             return
         self.drafts.append(int(target.group(1)))
         confirm = self.client.get(draft.headers["location"])
         digest = re.search(r'name="content_hash" value="([0-9a-f]{64})"', confirm.text)
-        if not self.accepted(confirm, 200, "confirmation") or not digest:
+        if not self.accepted(confirm, 200, "confirmation"):
+            return
+        if not digest:
+            self.unexpected.append("confirmation page without the content hash")
             return
         signed = self.client.post(
             draft.headers["location"],
