@@ -25,6 +25,7 @@ from vae.decision.models import Prerequisite
 from vae.livret.models import Livret
 from vae.parcours.models import Parcours
 from vae.people.models import User
+from vae.referentiel.models import CompetenceRecord
 
 JOURNAL_BATCH = 500
 
@@ -230,8 +231,9 @@ def livret_json(livret: Livret, annex_names: dict[str, str]) -> dict[str, Any]:
 def written_attestations(session: Session, user: User) -> list[dict[str, Any]]:
     """Attestation versions the person wrote or signed on someone else's parcours."""
     rows = session.execute(
-        select(AttestationVersion, Attestation)
+        select(AttestationVersion, Attestation, CompetenceRecord.key)
         .join(Attestation, Attestation.id == AttestationVersion.attestation_id)
+        .join(CompetenceRecord, CompetenceRecord.id == Attestation.competence_id)
         .join(Parcours, Parcours.id == Attestation.parcours_id)
         .where(
             or_(AttestationVersion.attester_id == user.id, AttestationVersion.signer_id == user.id),
@@ -242,12 +244,12 @@ def written_attestations(session: Session, user: User) -> list[dict[str, Any]]:
     return [
         {
             "parcours": attestation.parcours_id,
-            "competence": attestation.competence.key,
+            "competence": competence,
             "role": attestation.role,
             **version_json(version),
             "adresse_ip_signature": version.signer_ip if version.signer_id == user.id else None,
         }
-        for version, attestation in rows
+        for version, attestation, competence in rows
     ]
 
 
